@@ -1,0 +1,35 @@
+"""What a locked-out login gets: 429 with Retry-After (django-axes calls this)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from api.errors import error_response
+
+
+def retry_after_seconds() -> int:
+    return int(float(settings.AXES_COOLOFF_TIME) * 3600)
+
+
+def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return locked_api_response()
+    response = HttpResponse(
+        "登录失败次数过多，账号已临时锁定，请15分钟后再试。",
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(retry_after_seconds())
+    return response
+
+
+def locked_api_response() -> HttpResponse:
+    return error_response(
+        429,
+        "locked",
+        "登录失败次数过多，请15分钟后再试。",
+        headers={"Retry-After": str(retry_after_seconds())},
+    )

@@ -1,0 +1,90 @@
+"""Users (consumers, staff, business users), their department memberships and API tokens."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    INTAKE = "intake", _("受理分送")
+    HANDLER = "handler", _("承办人")
+    HEAD = "head", _("负责人")
+    SUPERVISOR = "supervisor", _("督办")
+    ANALYST = "analyst", _("统计分析")
+    HOTLINE = "hotline", _("12315坐席")
+    DEPT_ADMIN = "dept_admin", _("部门管理员")
+
+
+class User(AbstractUser):
+    """One account per person. Consumers sign in with their phone as username; staff have
+    memberships; business users point at their business."""
+
+    real_name = models.CharField(_("real name"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, null=True, blank=True, unique=True)
+    # GB 11643 ID number: ciphertext (Fernet) for display/export, keyed hash for uniqueness.
+    id_number_encrypted = models.TextField(blank=True, default="", editable=False)
+    id_number_hash = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    is_verified = models.BooleanField(_("real-name verified"), default=False)
+    business = models.ForeignKey(
+        "businesses.Business",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    notify_sms = models.BooleanField(_("notify me by SMS"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    @property
+    def display_name(self) -> str:
+        return self.real_name or self.username
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.memberships.exists()
+
+
+class Membership(models.Model):
+    """A user's place in a department, with the roles held there (API.md role names)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.PROTECT, related_name="memberships"
+    )
+    roles = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user_id", "department_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "department"], name="one_membership_per_dept")
+        ]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.department_id}: {','.join(self.roles)}"
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API. Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -1,0 +1,34 @@
+"""API bearer tokens: random, shown once, stored as SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.utils import timezone
+
+from accounts.models import ApiToken, User
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(*, user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, key_hash=_digest(token))
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    row = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_digest(token), user__is_active=True)
+        .first()
+    )
+    if row is None:
+        return None
+    now = timezone.now()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+    return row.user

@@ -1,0 +1,115 @@
+"""Every API error has one shape: {"error": {"code", "message", "fields"?}} (API.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+
+class ApiError(Exception):
+    """Raised anywhere under the API to answer with a given status and error code."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        fields: dict[str, list[str]] | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    fields: dict[str, list[str]] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    body.update(extra or {})
+    response = HttpResponse(
+        json.dumps({"error": body}, ensure_ascii=False),
+        status=status,
+        content_type="application/json; charset=utf-8",
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _field_name(loc: list[Any]) -> str:
+    # ninja locations look like ["body", "payload", "respondent", "name"] or ["query", "address"].
+    parts = [str(p) for p in loc[1:] if p not in ("payload", "data")]
+    return ".".join(parts) or str(loc[0] if loc else "body")
+
+
+def validation_fields(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for err in errors:
+        fields.setdefault(_field_name(list(err.get("loc", []))), []).append(str(err.get("msg")))
+    return fields
+
+
+def _is_malformed_body(errors: list[dict[str, Any]]) -> bool:
+    return any(
+        err.get("type") in ("json_invalid", "model_attributes_type") for err in errors
+    ) or any("Cannot parse request body" in str(err.get("msg", "")) for err in errors)
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(ApiError)
+    def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+        return error_response(
+            exc.status,
+            exc.code,
+            exc.message,
+            fields=exc.fields,
+            extra=exc.extra,
+            headers=exc.headers,
+        )
+
+    @api.exception_handler(ValidationError)
+    def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        errors = list(exc.errors)
+        if _is_malformed_body(errors):
+            return error_response(400, "malformed", "请求体不是有效的 JSON 对象。")
+        return error_response(
+            422, "invalid", "提交的数据有误，请按字段提示修改。", fields=validation_fields(errors)
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return error_response(401, "unauthorized", "请先登录或提供有效的令牌。")
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 400:
+            return error_response(400, "malformed", "请求体不是有效的 JSON 对象。")
+        return error_response(exc.status_code, f"http_{exc.status_code}", str(exc))
+
+    @api.exception_handler(Http404)
+    def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return error_response(404, "not_found", "未找到。")
+
+    @api.exception_handler(PermissionDenied)
+    def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return error_response(403, "forbidden", "无权执行此操作。")

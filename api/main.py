@@ -1,0 +1,27 @@
+"""The JSON API at /api/v1/ (django-ninja; OpenAPI at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from api.errors import install_error_handlers
+
+api = NinjaAPI(
+    title="Open12315 API",
+    version="1.0.0",
+    urls_namespace="api",
+    description="Consumer complaints, reports and consultations. Errors: "
+    '{"error": {"code", "message", "fields"}}.',
+)
+install_error_handlers(api)
+
+
+def _register_routers() -> None:
+    from accounts.api import router as accounts_router
+    from departments.api import router as departments_router
+
+    api.add_router("", accounts_router)
+    api.add_router("", departments_router)
+
+
+_register_routers()

@@ -1,0 +1,33 @@
+"""Operators (经营者): the businesses consumers complain about, and platforms they sell on."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Business(models.Model):
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    uscc = models.CharField(
+        _("unified social credit code"), max_length=18, blank=True, db_index=True
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    county = models.ForeignKey(
+        "departments.Department",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    is_platform = models.BooleanField(_("third-party trading platform"), default=False)
+    odr_enrolled = models.BooleanField(_("enrolled in ODR"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("business")
+        verbose_name_plural = _("businesses")
+
+    def __str__(self) -> str:
+        return self.name

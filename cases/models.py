@@ -1,0 +1,266 @@
+"""Complaints, reports and consultations; their evidence, event log and running clocks.
+
+A case's state changes only through `cases.services.perform` (see DESIGN.md, "The spine").
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    COMPLAINT = "complaint", _("投诉")
+    REPORT = "report", _("举报")
+    CONSULTATION = "consultation", _("咨询")
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("待受理")
+    ACCEPTED = "accepted", _("已受理")
+    MEDIATING = "mediating", _("调解中")
+    VERIFYING = "verifying", _("核查中")
+    CLOSED = "closed", _("已办结")
+
+
+class Outcome(models.TextChoices):
+    REJECTED = "rejected", _("不予受理")
+    WITHDRAWN = "withdrawn", _("已撤回")
+    MEDIATED = "mediated", _("调解成功")
+    TERMINATED = "terminated", _("终止调解")
+    REFERRED = "referred", _("告知其他部门")
+    DUPLICATE = "duplicate", _("重复举报")
+    CASE_FILED = "case_filed", _("已立案")
+    NOT_FILED = "not_filed", _("不予立案")
+    ANSWERED = "answered", _("已答复")
+    CONVERTED = "converted", _("已转为投诉举报")
+
+
+class Rules(models.TextChoices):
+    O20 = "o20", _("市场监督管理投诉举报处理暂行办法 (总局令第20号)")
+    O121 = "o121", _("市场监督管理投诉举报处理办法 (总局令第121号)")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("网站")
+    APP = "app", _("手机应用")
+    HOTLINE = "hotline", _("12315热线")
+    LETTER = "letter", _("信函")
+    VISIT = "visit", _("来访")
+    GOV_12345 = "12345", _("12345政务热线")
+
+
+class Case(models.Model):
+    number = models.CharField(_("case number"), max_length=32, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    rules = models.CharField(_("rules"), max_length=8, choices=Rules.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # Where the case is now (the department whose intake or handler holds it) and who handles it.
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.PROTECT, related_name="cases"
+    )
+    handler_unit = models.ForeignKey(
+        "departments.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="handled_cases",
+    )
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+
+    # The consumer account the case belongs to (null when a hotline caller has no account).
+    consumer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The complainant / reporter as recorded on the case (snapshot; a hotline caller's details).
+    party_name = models.CharField(_("name"), max_length=50)
+    party_phone = models.CharField(_("phone"), max_length=20)
+    party_address = models.CharField(_("mailing address"), max_length=300, blank=True)
+
+    respondent = models.ForeignKey(
+        "businesses.Business",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    respondent_name = models.CharField(_("respondent"), max_length=200, blank=True)
+    respondent_uscc = models.CharField(_("USCC"), max_length=18, blank=True)
+    respondent_address = models.CharField(_("respondent address"), max_length=300, blank=True)
+    platform_name = models.CharField(_("platform"), max_length=200, blank=True)
+    platform_address = models.CharField(_("platform address"), max_length=300, blank=True)
+
+    category = models.CharField(_("category"), max_length=20, blank=True)
+    amount = models.DecimalField(
+        _("amount involved"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    occurred_on = models.DateField(_("occurred on"), null=True, blank=True)
+    facts = models.TextField(_("facts"), blank=True)
+    demand = models.TextField(_("demand"), blank=True)
+    notify_me = models.BooleanField(_("tell me the decision"), default=False)
+    answer = models.TextField(_("answer"), blank=True)
+
+    is_major = models.BooleanField(_("major or difficult"), default=False)
+    amount_recovered = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(null=True, blank=True)
+    resolved = models.BooleanField(null=True, blank=True)
+    rating_comment = models.TextField(blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+    linked_case = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["department", "status"], name="case_dept_status"),
+            models.Index(fields=["handler_unit", "status"], name="case_handler_status"),
+            models.Index(fields=["consumer", "-received_at"], name="case_consumer_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.CLOSED
+
+    @property
+    def public_department(self):
+        """The unit named in public: stations act in their county bureau's name."""
+        return (self.handler_unit or self.department).county_bureau
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("公开")
+    INTERNAL = "internal", _("内部")
+
+
+class CaseEvent(models.Model):
+    """Append-only timeline entry, SHA-256 chained to the previous event of the same case."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    at = models.DateTimeField()
+    action = models.CharField(max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    department = models.ForeignKey(
+        "departments.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    visibility = models.CharField(max_length=10, choices=Visibility.choices)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["case_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="event_seq_per_case")]
+
+
+class ClockKind(models.TextChoices):
+    ACCEPT = "accept", _("受理期限")
+    MEDIATE = "mediate", _("调解期限")
+    NOTIFY_TERMINATION = "notify_termination", _("终止调解告知期限")
+    VERIFY = "verify", _("核查期限")
+    NOTIFY_DECISION = "notify_decision", _("立案告知期限")
+    CLUE_VERIFY = "clue_verify", _("线索核查期限")
+    ANSWER = "answer", _("答复期限")
+
+
+class Deadline(models.Model):
+    """One running clock. `due` moves by the working days spent paused."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
+    kind = models.CharField(max_length=24, choices=ClockKind.choices)
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.PROTECT, related_name="+"
+    )
+    started_on = models.DateField()
+    due = models.DateField(db_index=True)
+    paused_since = models.DateField(null=True, blank=True)
+    met_at = models.DateTimeField(null=True, blank=True)
+    cancelled = models.BooleanField(default=False)
+    due_soon = models.BooleanField(default=False)
+    overdue = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due", "id"]
+        indexes = [
+            models.Index(
+                fields=["due"],
+                name="open_deadline_due",
+                condition=models.Q(met_at__isnull=True, cancelled=False),
+            )
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.met_at is None and not self.cancelled
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"evidence/{instance.created_at:%Y/%m}/{instance.id.hex}"
+
+
+class Attachment(models.Model):
+    """Evidence: uploaded by its owner, on at most one case, stored under a generated name."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attachments"
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
+    name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class IdempotencyKey(models.Model):
+    """A create request's key: a retry with the same key and body returns the same case."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_idempotency_key_per_user")
+        ]

@@ -1,0 +1,72 @@
+"""Tokens, /me, and the login lockout."""
+
+from __future__ import annotations
+
+from tests.conftest import PASSWORD
+
+
+def test_a_staff_member_gets_a_token_and_sees_their_profile(api, cast):
+    response = api.post_json("/api/v1/auth/token", {"username": "ken", "password": PASSWORD})
+    assert response.status_code == 200
+    token = response.json()["token"]
+
+    me = api.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert me.status_code == 200
+    body = me.json()
+    assert body["username"] == "ken"
+    assert body["roles"] == ["handler", "intake"]
+    assert body["department"] == "330106"
+    assert body["memberships"] == [{"department": "330106", "roles": ["intake", "handler"]}]
+    assert body["business"] is None
+
+
+def test_a_consumer_sees_masked_id_number_and_phone(api, cast):
+    body = api.as_user(cast.alice).get("/api/v1/me").json()
+    assert body["id_number"] == "1101**********0011"
+    assert body["phone"] == "138****0001"
+    assert body["roles"] == []
+    assert body["department"] is None
+
+
+def test_me_without_a_valid_token_is_401_json(api, cast):
+    response = api.get("/api/v1/me", HTTP_AUTHORIZATION="Bearer nonsense")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+    assert api.get("/api/v1/me").status_code == 401
+
+
+def test_a_wrong_password_is_401(api, cast):
+    response = api.post_json("/api/v1/auth/token", {"username": "ken", "password": "nope"})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_credentials"
+
+
+def test_five_failures_lock_the_username_even_with_the_right_password(api, cast):
+    for _ in range(5):
+        api.post_json("/api/v1/auth/token", {"username": "ken", "password": "wrong"})
+
+    response = api.post_json("/api/v1/auth/token", {"username": "ken", "password": PASSWORD})
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) == 900
+    assert response.json()["error"]["code"] == "locked"
+
+
+def test_the_lock_is_per_username_so_others_still_sign_in(api, cast):
+    for _ in range(5):
+        api.post_json("/api/v1/auth/token", {"username": "ken", "password": "wrong"})
+    response = api.post_json("/api/v1/auth/token", {"username": "sam", "password": PASSWORD})
+    assert response.status_code == 200
+
+
+def test_malformed_json_is_a_400_in_the_error_shape(api, cast):
+    response = api.post("/api/v1/auth/token", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed"
+
+
+def test_missing_fields_are_a_422_with_field_messages(api, cast):
+    response = api.post_json("/api/v1/auth/token", {"username": "ken"})
+    assert response.status_code == 422
+    assert "password" in response.json()["error"]["fields"]
