@@ -18,10 +18,12 @@ install_error_handlers(api)
 
 def _register_routers() -> None:
     from accounts.api import router as accounts_router
+    from cases.api import router as cases_router
     from departments.api import router as departments_router
 
     api.add_router("", accounts_router)
     api.add_router("", departments_router)
+    api.add_router("", cases_router)
 
 
 _register_routers()

@@ -126,6 +126,8 @@ class Case(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
 
     version = models.PositiveIntegerField(default=1)
+    # Hash of the newest event: makes the removal of the last event detectable (verify_events).
+    event_head = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,0 +1,77 @@
+"""Running clocks on a case (accept, mediate, verify, notify...): start, pause, resume, meet.
+
+Due dates are Asia/Shanghai dates counted in working days with the day of receipt not counted
+(o121 Art. 45), or in calendar days ending on a working day. Paused time (testing, appraisal) is
+not counted: on resume the due date moves by the working days spent paused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from cases.models import Case, Deadline
+from cases.rules import local_date
+from departments.models import Department
+from workdays.calendar import add_calendar_days, add_working_days, working_days_between
+
+
+def today() -> dt.date:
+    return local_date(timezone.now())
+
+
+def start_clock(
+    case: Case,
+    *,
+    kind: str,
+    department: Department,
+    start: dt.date,
+    working_days: int | None = None,
+    calendar_days: int | None = None,
+) -> Deadline:
+    """Open a clock of `kind` on the case, due `working_days` (or `calendar_days`) after `start`."""
+    if (working_days is None) == (calendar_days is None):
+        raise ValueError("give exactly one of working_days and calendar_days")
+    due = (
+        add_working_days(start, working_days)
+        if working_days is not None
+        else add_calendar_days(start, calendar_days or 0)
+    )
+    return Deadline.objects.create(
+        case=case, kind=kind, department=department, started_on=start, due=due
+    )
+
+
+def open_clocks(case: Case, *kinds: str):
+    clocks = Deadline.objects.filter(case=case, met_at__isnull=True, cancelled=False)
+    return clocks.filter(kind__in=kinds) if kinds else clocks
+
+
+def meet_clocks(case: Case, *kinds: str) -> int:
+    """Mark open clocks of these kinds met now (all open clocks when no kind is given)."""
+    return open_clocks(case, *kinds).update(met_at=timezone.now(), due_soon=False)
+
+
+def cancel_clocks(case: Case, *kinds: str) -> int:
+    return open_clocks(case, *kinds).update(cancelled=True, due_soon=False, overdue=False)
+
+
+def pause_clocks(case: Case, *kinds: str, on: dt.date | None = None) -> int:
+    return open_clocks(case, *kinds).filter(paused_since__isnull=True).update(
+        paused_since=on or today()
+    )
+
+
+def resume_clocks(case: Case, *kinds: str, on: dt.date | None = None) -> list[Deadline]:
+    """Move each paused clock's due date on by the working days it spent paused."""
+    resumed_on = on or today()
+    clocks = list(open_clocks(case, *kinds).filter(paused_since__isnull=False))
+    for clock in clocks:
+        assert clock.paused_since is not None
+        paused = working_days_between(clock.paused_since, resumed_on)
+        clock.due = add_working_days(clock.due, paused) if paused else clock.due
+        clock.paused_since = None
+        clock.overdue = clock.overdue and clock.due < resumed_on
+        clock.save(update_fields=["due", "paused_since", "overdue"])
+    return clocks
