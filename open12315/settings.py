@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "cases",
     "notifications",
     "portal",
+    "ops",
 ]
 
 MIDDLEWARE = [
