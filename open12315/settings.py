@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "notifications",
     "portal",
     "ops",
+    "workbench",
 ]
 
 MIDDLEWARE = [
