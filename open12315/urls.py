@@ -9,5 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("staff/", include("workbench.urls")),
+    path("supervision/", include("supervision.urls")),
     path("", include("portal.urls")),
 ]
