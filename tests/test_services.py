@@ -46,14 +46,23 @@ def test_the_cache_is_redis_and_round_trips():
     assert cache.get(key) == "值"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_worker_consumes_a_task_from_the_configured_broker(tmp_path, settings):
+@pytest.fixture
+def broker_options(tmp_path):
+    """The filesystem broker gets its own folders for this test; the app's options come back."""
+    saved = app.conf.broker_transport_options
     if app.conf.broker_url.startswith("filesystem://"):
         folder = tmp_path / "broker"
         folder.mkdir()
         app.conf.broker_transport_options = {
             "data_folder_in": str(folder), "data_folder_out": str(folder),
+            "control_folder": str(tmp_path / "control"),
         }  # fmt: skip
+    yield
+    app.conf.broker_transport_options = saved
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_consumes_a_task_from_the_configured_broker(broker_options):
     token = uuid.uuid4().hex
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         heartbeat.delay(token)
