@@ -128,3 +128,13 @@ def api(db) -> ApiClient:
 @pytest.fixture
 def in_ci() -> bool:
     return os.environ.get("CI") == "true"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    """Years an admin entered in one test must not leak into the next through the cache."""
+    from workdays.calendar import clear_cache
+
+    clear_cache()
+    yield
+    clear_cache()
