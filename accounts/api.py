@@ -1,14 +1,23 @@
-"""Accounts API: tokens and the caller's own profile."""
+"""Accounts API: SMS codes, consumer registration, tokens and the caller's own profile."""
 
 from __future__ import annotations
 
+from axes.helpers import get_client_ip_address
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from accounts.identity import decrypt_id_number, mask_id_number, mask_phone
 from accounts.lockout import locked_api_response
-from accounts.models import User
+from accounts.models import SmsPurpose, User
+from accounts.registration import (
+    IdempotencyMismatch,
+    InvalidIdempotencyKey,
+    RegistrationError,
+    register_consumer,
+)
+from accounts.sms import SmsDeliveryError
+from accounts.sms_codes import InvalidPhone, RateLimited, send_sms_code
 from accounts.tokens import issue_token
 from api.auth import signed_in
 from api.errors import ApiError
@@ -40,6 +49,74 @@ class MeOut(Schema):
     department: str | None
     memberships: list[MembershipOut]
     business: int | None
+
+
+class SmsCodeIn(Schema):
+    phone: str
+
+
+class SmsCodeOut(Schema):
+    sent: bool
+
+
+class RegisterIn(Schema):
+    real_name: str
+    id_number: str
+    phone: str
+    sms_code: str
+    password: str
+
+
+class RegisteredOut(Schema):
+    id: int
+    username: str
+
+
+def rate_limited_error(exc: RateLimited) -> ApiError:
+    return ApiError(
+        429,
+        "rate_limited",
+        "操作过于频繁，请稍后再试。",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+@router.post("/auth/sms-code", response={202: SmsCodeOut}, auth=None)
+def request_sms_code(request: HttpRequest, payload: SmsCodeIn) -> Status[SmsCodeOut]:
+    """Send a registration code; rate limited per phone and per client address."""
+    try:
+        send_sms_code(
+            phone=payload.phone, purpose=SmsPurpose.REGISTER, ip=get_client_ip_address(request)
+        )
+    except InvalidPhone as exc:
+        raise ApiError(422, "invalid", "手机号码无效。", fields={"phone": [str(exc)]}) from exc
+    except RateLimited as exc:
+        raise rate_limited_error(exc) from exc
+    except SmsDeliveryError as exc:
+        raise ApiError(503, "sms_unavailable", "短信暂时无法发送，请稍后重试。") from exc
+    return Status(202, SmsCodeOut(sent=True))
+
+
+@router.post("/auth/register", response={201: RegisteredOut}, auth=None)
+def register(request: HttpRequest, payload: RegisterIn) -> Status[RegisteredOut]:
+    """Accepts `Idempotency-Key`: a retry with the same key and body answers with the same id."""
+    try:
+        user = register_consumer(
+            real_name=payload.real_name,
+            id_number=payload.id_number,
+            phone=payload.phone,
+            sms_code=payload.sms_code,
+            password=payload.password,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+    except RegistrationError as exc:
+        raise ApiError(
+            422, "invalid", "提交的数据有误，请按字段提示修改。", fields=exc.fields
+        ) from exc
+    except (IdempotencyMismatch, InvalidIdempotencyKey) as exc:
+        code = "idempotency_mismatch" if isinstance(exc, IdempotencyMismatch) else "invalid_key"
+        raise ApiError(422, code, str(exc)) from exc
+    return Status(201, RegisteredOut(id=user.pk, username=user.username))
 
 
 @router.post("/auth/token", response={200: TokenOut}, auth=None)

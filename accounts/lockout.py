@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from api.errors import error_response
 
@@ -17,11 +18,8 @@ def retry_after_seconds() -> int:
 def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     if request.path.startswith("/api/"):
         return locked_api_response()
-    response = HttpResponse(
-        "登录失败次数过多，账号已临时锁定，请15分钟后再试。",
-        status=429,
-        content_type="text/plain; charset=utf-8",
-    )
+    minutes = retry_after_seconds() // 60
+    response = render(request, "accounts/locked.html", {"minutes": minutes}, status=429)
     response["Retry-After"] = str(retry_after_seconds())
     return response
 

@@ -88,3 +88,49 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class SmsPurpose(models.TextChoices):
+    REGISTER = "register", _("注册")
+    LOGIN = "login", _("登录")
+
+
+class SmsCode(models.Model):
+    """A one-time code sent by SMS. Only a keyed hash of the code is kept, so a copy of the table
+    cannot be used to sign up with someone else's phone. Rows also serve as the send log that the
+    rate limits count."""
+
+    phone = models.CharField(_("手机号"), max_length=11)
+    purpose = models.CharField(_("用途"), max_length=10, choices=SmsPurpose.choices)
+    code_hash = models.CharField(max_length=64, editable=False)
+    ip = models.GenericIPAddressField(_("请求地址"), null=True, blank=True)
+    created_at = models.DateTimeField(_("发送时间"), db_index=True)
+    expires_at = models.DateTimeField(_("失效时间"))
+    attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["phone", "created_at"], name="smscode_phone_sent"),
+            models.Index(fields=["ip", "created_at"], name="smscode_ip_sent"),
+        ]
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.phone} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RegistrationKey(models.Model):
+    """An `Idempotency-Key` of a registration request: a retry with the same key and body gets the
+    account the first request created, though its SMS code is spent by then. `request_hash` is
+    keyed (the body holds the password and the code)."""
+
+    key = models.CharField(max_length=100, unique=True)
+    request_hash = models.CharField(max_length=64)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]

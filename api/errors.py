@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -69,7 +74,15 @@ def validation_fields(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
     return fields
 
 
+def _is_missing_body(err: dict[str, Any]) -> bool:
+    loc = list(err.get("loc", []))
+    inner = [p for p in loc[1:] if p not in ("payload", "data")]
+    return err.get("type") == "missing" and loc[:1] == ["body"] and not inner
+
+
 def _is_malformed_body(errors: list[dict[str, Any]]) -> bool:
+    if any(_is_missing_body(err) for err in errors):
+        return True
     return any(
         err.get("type") in ("json_invalid", "model_attributes_type") for err in errors
     ) or any("Cannot parse request body" in str(err.get("msg", "")) for err in errors)
@@ -110,6 +123,36 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return error_response(404, "not_found", "未找到。")
 
+    @api.exception_handler(RequestDataTooBig)
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return error_response(413, "too_large", "请求体过大。")
+
+    @api.exception_handler(TooManyFieldsSent)
+    def on_too_many_fields(request: HttpRequest, exc: TooManyFieldsSent) -> HttpResponse:
+        return error_response(413, "too_large", "请求中的字段过多。")
+
+    @api.exception_handler(TooManyFilesSent)
+    def on_too_many_files(request: HttpRequest, exc: TooManyFilesSent) -> HttpResponse:
+        return error_response(413, "too_large", "一次上传的文件过多。")
+
     @api.exception_handler(PermissionDenied)
     def on_forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
         return error_response(403, "forbidden", "无权执行此操作。")
+
+
+def not_found_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 handler: JSON under /api/, the normal page elsewhere."""
+    if request.path.startswith("/api/"):
+        return error_response(404, "not_found", "未找到。")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception or Http404())
+
+
+def server_error_view(request: HttpRequest) -> HttpResponse:
+    """Django's 500 handler: even a bug answers in the API's error shape under /api/."""
+    if request.path.startswith("/api/"):
+        return error_response(500, "server_error", "服务器内部错误，请稍后重试。")
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -18,12 +18,16 @@ install_error_handlers(api)
 
 def _register_routers() -> None:
     from accounts.api import router as accounts_router
+    from cases.actions_api import router as case_actions_router
     from cases.api import router as cases_router
     from departments.api import router as departments_router
+    from supervision.api import router as supervision_router
 
     api.add_router("", accounts_router)
     api.add_router("", departments_router)
     api.add_router("", cases_router)
+    api.add_router("", case_actions_router)
+    api.add_router("", supervision_router)
 
 
 _register_routers()

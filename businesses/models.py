@@ -26,6 +26,12 @@ class Business(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # One record per registered operator; businesses known only by name have no code.
+            models.UniqueConstraint(
+                fields=["uscc"], condition=~models.Q(uscc=""), name="one_business_per_uscc"
+            )
+        ]
         verbose_name = _("business")
         verbose_name_plural = _("businesses")
 

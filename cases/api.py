@@ -1,7 +1,447 @@
-"""Cases API: submission, lists, detail, actions, evidence."""
+"""Cases API: submission, lists, detail, evidence, the category list.
+
+Endpoints check shape only and hand the body to the services (`cases.intake`, `cases.evidence`);
+what the caller sees comes from `cases.presenters`. Workflow actions live in `cases.actions_api`.
+"""
 
 from __future__ import annotations
 
-from ninja import Router
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import File, Query, Router, Schema, Status, UploadedFile
+from pydantic import Field
+
+from accounts.models import User
+from api.auth import signed_in
+from api.errors import ApiError
+from cases import evidence
+from cases.access import cases_visible_to, get_case_for
+from cases.categories import category_tree
+from cases.idempotency import IdempotencyMismatch
+from cases.intake import IntakeError, IntakeForbidden, submit_case
+from cases.models import Case, Deadline, Kind
+from cases.models import Status as CaseStatus
+from cases.presenters import attachment_payload, case_payload, case_summary, with_summary
+from cases.rules import local_date
+from departments.models import Department
 
 router = Router(tags=["cases"])
+
+DEFAULT_CREATE_RATE = 30  # per user and minute, each create endpoint together
+DEFAULT_UPLOAD_RATE = 60
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 200
+
+
+# --- request bodies (shape only; the rules are in cases.intake) -------------------------------
+
+
+class PlatformIn(Schema):
+    name: str | None = None
+    address: str | None = None
+
+
+class RespondentIn(Schema):
+    name: str | None = None
+    uscc: str | None = Field(None, description="统一社会信用代码 (18 characters)")
+    address: str | None = None
+    platform: PlatformIn | None = None
+
+
+class CallerIn(Schema):
+    real_name: str | None = None
+    phone: str | None = None
+    address: str | None = None
+
+
+class HotlineFields(Schema):
+    on_behalf_of: CallerIn | None = Field(None, description="hotline agents only: the caller")
+    channel: str | None = Field(
+        None, description="web|app (anyone); hotline|letter|visit|12345 (hotline agents)"
+    )
+    received_at: str | None = Field(
+        None, description="hotline agents only; ISO 8601 with offset, not in the future"
+    )
+
+
+class ComplaintIn(HotlineFields):
+    department: str | None = Field(None, description="county-level department code")
+    contact_address: str | None = None
+    respondent: RespondentIn | None = None
+    category: str | None = Field(None, description="a code from GET /api/v1/categories")
+    amount: str | int | float | None = Field(None, description='"199.00": at most 2 decimals')
+    occurred_on: str | None = Field(None, description="YYYY-MM-DD")
+    facts: str | None = None
+    demand: str | None = None
+    attachments: list[str] | None = Field(None, description="ids of your unused uploads, ≤ 10")
+
+
+class ReportIn(ComplaintIn):
+    notify_me: bool | None = Field(None, description="tell me the filing decision")
+
+
+class ConsultationIn(HotlineFields):
+    department: str | None = Field(None, description="county-level department code")
+    question: str | None = None
+    attachments: list[str] | None = None
+
+
+# --- responses ---------------------------------------------------------------------------------
+
+
+class DepartmentRef(Schema):
+    code: str
+    name: str
+    level: str
+
+
+class PlatformOut(Schema):
+    name: str
+    address: str
+
+
+class RespondentOut(Schema):
+    name: str
+    uscc: str
+    address: str
+    platform: PlatformOut | None
+
+
+class PartyOut(Schema):
+    name: str
+    phone: str
+    address: str
+
+
+class AttachmentOut(Schema):
+    id: str
+    name: str
+    size: int
+    content_type: str
+    url: str
+
+
+class DeadlineOut(Schema):
+    kind: str
+    due: str = Field(description="YYYY-MM-DD")
+    met_at: str | None
+    overdue: bool
+
+
+class EventOut(Schema):
+    at: str
+    action: str
+    by: str
+    department: str | None
+    note: str
+    data: dict[str, Any]
+    visibility: str = Field(description="public or internal (only staff see internal events)")
+
+
+class RatingOut(Schema):
+    satisfaction: int
+    resolved: bool | None
+    comment: str
+    rated_at: str | None
+
+
+class CaseHeader(Schema):
+    number: str
+    kind: str
+    status: str
+    outcome: str | None
+    rules: str
+    channel: str
+    department: DepartmentRef = Field(description="consumers and businesses: the public unit")
+    handler_unit: DepartmentRef | None = Field(description="staff only")
+    received_at: str
+    closed_at: str | None
+    is_major: bool
+    version: int
+
+
+class CaseOut(CaseHeader):
+    respondent: RespondentOut | None
+    category: str | None
+    category_name: str | None
+    amount: str | None
+    occurred_on: str | None
+    facts: str
+    demand: str
+    question: str | None
+    answer: str | None
+    notify_me: bool | None
+    party: PartyOut
+    attachments: list[AttachmentOut]
+    deadlines: list[DeadlineOut]
+    timeline: list[EventOut]
+    allowed_actions: list[str]
+    rating: RatingOut | None
+
+
+class CaseRow(CaseHeader):
+    respondent_name: str | None
+    category: str | None
+    summary: str
+    deadlines: list[DeadlineOut]
+
+
+class CasePage(Schema):
+    count: int
+    results: list[CaseRow]
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+
+
+class CategoryGroupOut(Schema):
+    code: str
+    name: str
+    children: list[CategoryOut]
+
+
+class CaseFilters(Schema):
+    kind: str | None = Field(None, description="complaint|report|consultation")
+    status: str | None = None
+    department: str | None = Field(None, description="a department code: its whole subtree")
+    overdue: str | None = Field(None, description="true: cases with an overdue clock")
+    q: str | None = Field(None, description="case number, respondent name or words in the facts")
+    page: str | None = Field(None, description="from 1")
+    page_size: str | None = Field(None, description=f"at most {MAX_PAGE_SIZE}")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    return user
+
+
+def throttle(*, user: User, bucket: str, limit: int, window: int = 60) -> None:
+    """A fixed-window counter per user in the shared cache; 429 with Retry-After beyond `limit`.
+    Peaks (15 March, Double 11) are real; a script filing hundreds of cases a minute is not."""
+    now = int(time.time())
+    start = now - now % window
+    key = f"throttle:{bucket}:{user.pk}:{start}"
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    if count > limit:
+        raise ApiError(
+            429,
+            "rate_limited",
+            _("操作过于频繁，请稍后再试。"),
+            headers={"Retry-After": str(start + window - now)},
+        )
+
+
+def _submit(request: HttpRequest, kind: str, body: Schema) -> Status:
+    user = _user(request)
+    if request.body.lstrip()[:1] != b"{":
+        # ninja reads a JSON array or string as an empty object; it is not a submission.
+        raise ApiError(400, "malformed", _("请求体不是有效的 JSON 对象。"))
+    throttle(
+        user=user,
+        bucket="create",
+        limit=getattr(settings, "CASE_CREATE_RATE_PER_MINUTE", DEFAULT_CREATE_RATE),
+    )
+    try:
+        case = submit_case(
+            kind=kind,
+            by=user,
+            payload=body.model_dump(exclude_unset=True),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+    except IntakeForbidden as exc:
+        raise ApiError(403, "real_name_required", str(exc)) from None
+    except IntakeError as exc:
+        raise ApiError(422, "invalid", str(exc), fields=exc.fields) from None
+    except IdempotencyMismatch as exc:
+        raise ApiError(422, "idempotency_mismatch", str(exc)) from None
+    return Status(201, case_payload(case, user))
+
+
+# --- submission --------------------------------------------------------------------------------
+
+_CREATE_RESPONSES: dict[int, Any] = {201: CaseOut}
+
+
+@router.post("/complaints", response=_CREATE_RESPONSES, auth=signed_in, summary="File a complaint")
+def create_complaint(request: HttpRequest, payload: ComplaintIn) -> Status:
+    """201 the case. Accepts `Idempotency-Key`. 403 `real_name_required`; 422 with `fields`."""
+    return _submit(request, Kind.COMPLAINT, payload)
+
+
+@router.post("/reports", response=_CREATE_RESPONSES, auth=signed_in, summary="File a report")
+def create_report(request: HttpRequest, payload: ReportIn) -> Status:
+    """201 the case; `department` is where the act occurred (county or above)."""
+    return _submit(request, Kind.REPORT, payload)
+
+
+@router.post("/consultations", response=_CREATE_RESPONSES, auth=signed_in, summary="Ask a question")
+def create_consultation(request: HttpRequest, payload: ConsultationIn) -> Status:
+    return _submit(request, Kind.CONSULTATION, payload)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@router.get("/cases", response=CasePage, auth=signed_in, summary="Cases the caller may see")
+def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
+    user = _user(request)
+    errors: dict[str, list[str]] = {}
+    cases = _filtered(cases_visible_to(user), filters, errors)
+    page = _positive_int(filters.page, "page", 1, None, errors)
+    size = _positive_int(filters.page_size, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, errors)
+    if errors:
+        raise ApiError(422, "invalid", _("查询条件有误。"), fields=errors)
+    offset = (page - 1) * size
+    rows = list(with_summary(cases)[offset : offset + size])
+    today = local_date(timezone.now())
+    return {
+        "count": cases.count(),
+        "results": [case_summary(case, user, today=today) for case in rows],
+    }
+
+
+@router.get("/cases/{number}", response=CaseOut, auth=signed_in, summary="One case")
+def case_detail(request: HttpRequest, number: str) -> dict[str, Any]:
+    """404 also for a case the caller may not see."""
+    user = _user(request)
+    return case_payload(get_case_for(user, number), user)
+
+
+def _filtered(cases: QuerySet[Case], filters: CaseFilters, errors: dict) -> QuerySet[Case]:
+    if filters.kind:
+        if filters.kind not in Kind.values:
+            errors["kind"] = [_("类型应为 complaint、report 或 consultation。")]
+        cases = cases.filter(kind=filters.kind)
+    if filters.status:
+        if filters.status not in CaseStatus.values:
+            errors["status"] = [_("状态无效。")]
+        cases = cases.filter(status=filters.status)
+    if filters.department:
+        cases = _in_department(cases, filters.department, errors)
+    if filters.overdue:
+        cases = _overdue(cases, filters.overdue, errors)
+    if filters.q:
+        cases = _matching(cases, filters.q.strip(), errors)
+    return cases
+
+
+def _in_department(cases: QuerySet[Case], code: str, errors: dict) -> QuerySet[Case]:
+    department = Department.objects.filter(code=code).first()
+    if department is None:
+        errors["department"] = [_("部门不存在。")]
+        return cases
+    return cases.filter(
+        Q(department__path__startswith=department.path)
+        | Q(handler_unit__path__startswith=department.path)
+    )
+
+
+def _overdue(cases: QuerySet[Case], value: str, errors: dict) -> QuerySet[Case]:
+    """A clock is overdue when the sweep marked it, or when it is running past its due date."""
+    if value.lower() not in ("true", "false", "1", "0"):
+        errors["overdue"] = [_("应为 true 或 false。")]
+        return cases
+    late = Deadline.objects.filter(case=OuterRef("pk"), met_at__isnull=True, cancelled=False)
+    late = late.filter(Q(overdue=True) | Q(due__lt=local_date(timezone.now())))
+    wanted = value.lower() in ("true", "1")
+    return cases.filter(Exists(late)) if wanted else cases.exclude(Exists(late))
+
+
+def _matching(cases: QuerySet[Case], q: str, errors: dict) -> QuerySet[Case]:
+    if len(q) > 100:
+        errors["q"] = [_("搜索词不能超过100个字。")]
+        return cases
+    return cases.filter(
+        Q(number=q.upper()) | Q(respondent_name__icontains=q) | Q(facts__icontains=q)
+    )
+
+
+def _positive_int(
+    value: str | None, name: str, default: int, maximum: int | None, errors: dict
+) -> int:
+    if not value:
+        return default
+    number = int(value) if value.isdigit() and len(value) < 10 else 0
+    if number < 1 or (maximum is not None and number > maximum):
+        limit = f"1–{maximum}" if maximum else "≥ 1"
+        errors[name] = [_("应为整数（%(limit)s）。") % {"limit": limit}]
+        return default
+    return number
+
+
+# --- evidence ------------------------------------------------------------------------------
+
+
+def _store(request: HttpRequest, file: UploadedFile | None, case: Case | None) -> Status:
+    user = _user(request)
+    throttle(
+        user=user,
+        bucket="upload",
+        limit=getattr(settings, "EVIDENCE_UPLOAD_RATE_PER_MINUTE", DEFAULT_UPLOAD_RATE),
+    )
+    try:
+        if getattr(request, "evidence_too_large", False):
+            raise evidence.too_large()
+        if file is None:
+            message = _("请选择文件。")
+            raise ApiError(422, "invalid", message, fields={"file": [message]})
+        attachment = evidence.store_upload(owner=user, uploaded_file=file, case=case)
+    except evidence.EvidenceError as exc:
+        raise ApiError(exc.status, exc.code, str(exc)) from None
+    return Status(201, attachment_payload(attachment))
+
+
+@router.post(
+    "/attachments", response={201: AttachmentOut}, auth=signed_in, summary="Upload evidence"
+)
+def upload(request: HttpRequest, file: UploadedFile | None = File(None)) -> Status:  # noqa: B008
+    """Multipart `file`; 201 an upload to reference in a create body (removed unused after 24 h).
+    Images, PDF, audio, video only (415), at most 20 MB (413)."""
+    return _store(request, file, None)
+
+
+@router.post(
+    "/cases/{number}/attachments",
+    response={201: AttachmentOut},
+    auth=signed_in,
+    summary="Add evidence to a case",
+)
+def upload_to_case(
+    request: HttpRequest,
+    number: str,
+    file: UploadedFile | None = File(None),  # noqa: B008
+) -> Status:
+    """The case's parties and the unit handling it; 404 if not visible, 403 for other staff,
+    409 once closed, 422 `too_many_attachments` past 10 files."""
+    user = _user(request)
+    case = get_case_for(user, number)
+    if not evidence.may_add_evidence(user, case):
+        raise ApiError(403, "forbidden", _("只有当事人和承办单位可以添加证据。"))
+    return _store(request, file, case)
+
+
+# --- reference data ------------------------------------------------------------------------
+
+
+@router.get("/categories", response=list[CategoryGroupOut], auth=None, summary="Goods and services")
+def categories(request: HttpRequest) -> list[dict[str, Any]]:
+    """The taxonomy complaints and reports are filed under (`category` takes a child's code)."""
+    return category_tree()

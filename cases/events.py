@@ -6,6 +6,7 @@ the newest hash (`event_head`) so that removing the last event is detected too.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
@@ -34,8 +35,11 @@ def event_digest(
     note: str,
     data: dict[str, Any],
 ) -> str:
+    # In UTC: the database hands `at` back in UTC whatever offset it was written with, so an
+    # event recorded at "+08:00" (a hotline receipt time) must hash the same when re-read.
+    moment = at.astimezone(dt.UTC).isoformat()
     payload = json.dumps(
-        [case_number, seq, at.isoformat(), action, actor_id, department_id, visibility, note, data],
+        [case_number, seq, moment, action, actor_id, department_id, visibility, note, data],
         ensure_ascii=False,
         sort_keys=True,
         separators=(",", ":"),

@@ -115,6 +115,8 @@ class Case(models.Model):
     answer = models.TextField(_("answer"), blank=True)
 
     is_major = models.BooleanField(_("major or difficult"), default=False)
+    # Set while the clocks are paused for testing or appraisal (workflow `pause` / `resume`).
+    paused_since = models.DateField(_("clocks paused since"), null=True, blank=True)
     amount_recovered = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     satisfaction = models.PositiveSmallIntegerField(null=True, blank=True)
     resolved = models.BooleanField(null=True, blank=True)
@@ -206,6 +208,8 @@ class Deadline(models.Model):
     started_on = models.DateField()
     due = models.DateField(db_index=True)
     paused_since = models.DateField(null=True, blank=True)
+    # Working days added by an approved extension (report verification: +15 once, CF Art. 18).
+    extended_days = models.PositiveSmallIntegerField(default=0)
     met_at = models.DateTimeField(null=True, blank=True)
     cancelled = models.BooleanField(default=False)
     due_soon = models.BooleanField(default=False)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -64,8 +67,45 @@ class Department(models.Model):
         return f"{self.name} ({self.code})"
 
     def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "parent" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "path"}
+        old_path = "" if self._state.adding else self._stored_path()
         self.path = (self.parent.path if self.parent else "") + f"{self.code}/"
         super().save(*args, **kwargs)
+        if old_path and old_path != self.path and self._path_saved(kwargs.get("update_fields")):
+            self._move_descendants(old_path)
+
+    def _stored_path(self) -> str:
+        stored = Department.objects.filter(pk=self.pk).values_list("path", flat=True).first()
+        return stored or ""
+
+    @staticmethod
+    def _path_saved(update_fields: Iterable[str] | None) -> bool:
+        return update_fields is None or "path" in update_fields
+
+    def _move_descendants(self, old_path: str) -> None:
+        """Keep the materialised paths below a moved department true."""
+        below = list(Department.objects.filter(path__startswith=old_path).exclude(pk=self.pk))
+        for department in below:
+            department.path = self.path + department.path[len(old_path) :]
+        Department.objects.bulk_update(below, ["path"], batch_size=500)
+
+    def clean(self) -> None:
+        """A department sits under a department of a higher level and never under itself; a
+        station sits under a county-level department."""
+        if self.parent_id is None:
+            if self.level != Level.NATIONAL:
+                raise ValidationError({"parent": _("只有总局没有上级部门。")})
+            return
+        parent = self.parent
+        assert parent is not None
+        if parent.code == self.code or (self.path and parent.path.startswith(self.path)):
+            raise ValidationError({"parent": _("上级部门不能是本部门或其下级部门。")})
+        if LEVEL_DEPTH[Level(parent.level)] >= LEVEL_DEPTH[Level(self.level)]:
+            raise ValidationError({"parent": _("上级部门的层级必须高于本部门。")})
+        if self.level == Level.STATION and not parent.is_county_level:
+            raise ValidationError({"parent": _("市场监管所只能设在县级部门之下。")})
 
     @property
     def county_bureau(self) -> Department:

@@ -33,6 +33,14 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # A worker's claim on the row (a lease, so a crashed worker's row is retried) or, after a
+    # failure, the earliest time of the next attempt.
+    not_before = models.DateTimeField(null=True, blank=True)
+    # The notice clock this message answers (e.g. telling the parties of a termination): met
+    # once every message linked to it is delivered.
+    deadline = models.ForeignKey(
+        "cases.Deadline", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

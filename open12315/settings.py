@@ -134,6 +134,19 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
+# Evidence: at most 20 MB a file; the capped handler stops storing a part past the limit (413).
+EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "cases.evidence.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+CASE_CREATE_RATE_PER_MINUTE = env.int("CASE_CREATE_RATE_PER_MINUTE", default=30)
+EVIDENCE_UPLOAD_RATE_PER_MINUTE = env.int("EVIDENCE_UPLOAD_RATE_PER_MINUTE", default=60)
+# o121 leaves the report decision notice to the regulator; on by default (o20 Art. 31 required it).
+REPORT_DECISION_NOTICE_O121 = env.bool("REPORT_DECISION_NOTICE_O121", default=True)
+SUPERVISION_ORDER_DAYS = env.int("SUPERVISION_ORDER_DAYS", default=3)
+
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
@@ -160,7 +173,11 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "deliver-notifications": {"task": "notifications.tasks.deliver_pending", "schedule": 60.0},
+    "sweep-deadlines": {"task": "supervision.tasks.sweep_deadlines_task", "schedule": 300.0},
+    "purge-unused-uploads": {"task": "cases.tasks.purge_unused_uploads", "schedule": 3600.0},
+}
 
 # Field encryption for ID numbers. Without a key (development), one is derived from SECRET_KEY.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")

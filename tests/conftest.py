@@ -131,6 +131,12 @@ def in_ci() -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 at production strength costs seconds per user on this machine; tests need none."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_calendar_cache():
     """Years an admin entered in one test must not leak into the next through the cache."""
     from workdays.calendar import clear_cache

@@ -5,5 +5,9 @@ from workbench import views
 app_name = "staff"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", views.queue, name="home"),
+    path("queue/<slug:queue>/", views.queue, name="queue"),
+    path("membership/", views.switch_membership, name="membership"),
+    path("cases/<str:number>/", views.case_detail, name="case"),
+    path("cases/<str:number>/act/", views.case_act, name="act"),
 ]

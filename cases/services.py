@@ -1,0 +1,568 @@
+"""`perform`: the one way a case changes state (DESIGN.md, "The spine").
+
+Web pages, the JSON API, the admin and tasks all call it. It locks the case row, checks the
+optimistic `version`, asks the workflow table whether this user may take this action now,
+validates the parameters against the table and the case's rule set, applies the transition,
+appends one hash-chained event, moves the clocks and writes the outbox, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from cases import evidence
+from cases.deadlines import (
+    cancel_clocks,
+    meet_clocks,
+    open_clocks,
+    pause_clocks,
+    resume_clocks,
+    start_clock,
+)
+from cases.events import append_event
+from cases.models import Case, Deadline
+from cases.numbering import assign_number, placeholder_number
+from cases.rules import local_date, rules_for
+from cases.workflow import (
+    ACCEPT_CLOCK,
+    NOTICE_CLOCKS,
+    ActionSpec,
+    Grant,
+    Param,
+    ParamType,
+    StartClock,
+    action_spec,
+    actions_of,
+    allowed_actions,
+    decision_notice_on,
+    grant_for,
+)
+from departments.models import Department, Level
+from notifications import notices
+from workdays.calendar import add_working_days
+
+FACTS_SEPARATOR = "\n\n—— 补充 {date} ——\n"
+MAX_TEXT = 5000
+MAX_AMOUNT = Decimal("1e12")
+
+
+class WorkflowError(Exception):
+    """A refused action; `code` is the API error code."""
+
+    code = "workflow_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        allowed_actions: list[str] | None = None,
+        fields: dict[str, list[str]] | None = None,
+        choices: list[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.allowed_actions = allowed_actions or []
+        self.fields = fields or {}
+        self.choices = choices or []
+
+
+class StaleVersion(WorkflowError):
+    """Someone changed the case since the caller read it (optimistic locking)."""
+
+    code = "stale_version"
+
+
+class InvalidAction(WorkflowError):
+    """Not allowed for this user in this state."""
+
+    code = "invalid_action"
+
+
+class InvalidParams(WorkflowError):
+    """Unknown action, or missing / wrong parameters."""
+
+    code = "invalid"
+
+
+@dataclass
+class Step:
+    """One perform in progress: what the appliers and the clock moves share."""
+
+    case: Case
+    spec: ActionSpec
+    by: User
+    grant: Grant
+    params: dict[str, Any]
+    now: dt.datetime
+    changed: list[str] = field(default_factory=list)  # fields to save
+    data: dict[str, Any] = field(default_factory=dict)  # event data beyond the parameters
+
+    @property
+    def today(self) -> dt.date:
+        return local_date(self.now)
+
+
+def perform(
+    case: Case, action: str, *, by: User, version: int | None = None, **params: Any
+) -> Case:
+    """Take `action` on `case` as `by`; returns the updated case or raises a WorkflowError."""
+    with transaction.atomic():
+        locked = _lock(case)
+        if version is not None and version != locked.version:
+            raise StaleVersion(
+                _("案件已被他人更新，请刷新后重试。"), allowed_actions=allowed_actions(locked, by)
+            )
+        spec = action_spec(locked.kind, action) if isinstance(action, str) else None
+        if spec is None:
+            raise InvalidParams(
+                _("未知的操作。"),
+                fields={"action": [_("此类案件没有该操作。")]},
+                choices=actions_of(locked.kind),
+            )
+        grant = grant_for(spec, locked, by)
+        if grant is None:
+            raise InvalidAction(
+                _("当前状态下您不能执行此操作。"), allowed_actions=allowed_actions(locked, by)
+            )
+        clean = _clean(spec, locked, by, params)
+        _apply(Step(case=locked, spec=spec, by=by, grant=grant, params=clean, now=timezone.now()))
+        return locked
+
+
+def _lock(case: Case) -> Case:
+    # `of=("self",)`: PostgreSQL cannot lock the nullable side of the handler_unit join.
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("department", "handler_unit", "consumer")
+        .get(pk=case.pk)
+    )
+
+
+# --- Parameters -------------------------------------------------------------------------------
+
+
+class _ParamError(ValueError):
+    def __init__(self, message: str, choices: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.choices = choices
+
+
+def _clean(spec: ActionSpec, case: Case, by: User, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the parameters against the table (types, choices of this rule set, named checks)."""
+    fields: dict[str, list[str]] = {
+        name: [_("此操作不接受该参数。")] for name in raw if spec.param(name) is None
+    }
+    choices: tuple[str, ...] = ()
+    clean: dict[str, Any] = {}
+    for param in spec.params:
+        value = raw.get(param.name)
+        if value is None or value == "" or value == []:
+            if param.required:
+                fields[param.name] = [_("此项为必填项。")]
+            continue
+        try:
+            clean[param.name] = CLEANERS[param.type](param, value, case, by)
+        except _ParamError as exc:
+            fields[param.name] = [exc.message]
+            choices = exc.choices or choices
+    if spec.name == "supplement" and not fields and not clean:
+        fields["facts"] = [_("请填写补充的事实或附上材料。")]
+    if fields:
+        raise InvalidParams(
+            _("提交的数据有误，请按字段提示修改。"), fields=fields, choices=list(choices)
+        )
+    return clean
+
+
+def _text(param: Param, value: Any, case: Case, by: User) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _ParamError(_("应为非空文本。"))
+    if len(value) > MAX_TEXT:
+        raise _ParamError(_("文本过长（最多 %(n)d 字）。") % {"n": MAX_TEXT})
+    return value.strip()
+
+
+def _department(param: Param, value: Any, case: Case, by: User) -> Department:
+    department = (
+        Department.objects.filter(code=value, is_active=True).first()
+        if isinstance(value, str)
+        else None
+    )
+    if department is None:
+        raise _ParamError(_("没有这个部门。"))
+    check, message = DEPARTMENT_CHECKS[param.check]
+    if not check(department, case):
+        raise _ParamError(str(message))
+    return department
+
+
+def _choice(param: Param, value: Any, case: Case, by: User) -> str:
+    options = param.choices_for(case.rules)
+    if value not in options:
+        raise _ParamError(_("不是可选的值。"), choices=options)
+    return str(value)
+
+
+def _decimal(param: Param, value: Any, case: Case, by: User) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _ParamError(_('应为金额，例如 "199.00"。'))
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise _ParamError(_('应为金额，例如 "199.00"。')) from exc
+    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+        raise _ParamError(_("金额应为不小于 0、最多两位小数的数。"))
+    if int(amount.as_tuple().exponent) < -2:
+        raise _ParamError(_("金额应为不小于 0、最多两位小数的数。"))
+    return amount.quantize(Decimal("0.01"))
+
+
+def _rating(param: Param, value: Any, case: Case, by: User) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise _ParamError(_("应为 1 到 5 的整数。"))
+    return value
+
+
+def _bool(param: Param, value: Any, case: Case, by: User) -> bool:
+    if not isinstance(value, bool):
+        raise _ParamError(_("应为 true 或 false。"))
+    return value
+
+
+def _date(param: Param, value: Any, case: Case, by: User) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        day = None
+    if day is None or day < local_date(timezone.now()):
+        raise _ParamError(_("应为今天或以后的日期（YYYY-MM-DD）。"))
+    return day
+
+
+def _case_number(param: Param, value: Any, case: Case, by: User) -> Case:
+    from cases.access import cases_visible_to
+
+    other = (
+        cases_visible_to(by).filter(number=value, kind=case.kind).exclude(pk=case.pk).first()
+        if isinstance(value, str)
+        else None
+    )
+    if other is None:
+        raise _ParamError(_("没有可见的同类案件使用这个编号。"))
+    return other
+
+
+def _attachments(param: Param, value: Any, case: Case, by: User) -> list[str]:
+    ids = evidence.parse_ids(value)
+    if not ids:
+        raise _ParamError(_("应为附件编号的列表。"))
+    return ids
+
+
+CLEANERS: dict[str, Callable[[Param, Any, Case, User], Any]] = {
+    ParamType.TEXT: _text,
+    ParamType.DEPARTMENT: _department,
+    ParamType.CHOICE: _choice,
+    ParamType.DECIMAL: _decimal,
+    ParamType.RATING: _rating,
+    ParamType.BOOL: _bool,
+    ParamType.DATE: _date,
+    ParamType.CASE_NUMBER: _case_number,
+    ParamType.ATTACHMENTS: _attachments,
+}
+
+
+def _handler_unit_ok(unit: Department, case: Case) -> bool:
+    """The accepting county itself or one of its stations (分流)."""
+    return unit.pk == case.department_id or (
+        unit.level == Level.STATION and unit.parent_id == case.department_id
+    )
+
+
+def _transfer_target_ok(unit: Department, case: Case) -> bool:
+    return unit.is_county_level and unit.pk != case.department_id
+
+
+def _dispatch_target_ok(unit: Department, case: Case) -> bool:
+    return (
+        unit.is_county_level
+        and unit.pk != case.department_id
+        and unit.path.startswith(case.department.path)
+    )
+
+
+DEPARTMENT_CHECKS: dict[str, tuple[Callable[[Department, Case], bool], Promise]] = {
+    "handler_unit": (_handler_unit_ok, gettext_lazy("承办单位应为本局或其下属市场监管所。")),
+    "transfer_target": (_transfer_target_ok, gettext_lazy("应移送至另一个县级市场监管部门。")),
+    "dispatch_target": (_dispatch_target_ok, gettext_lazy("应分送至本部门辖区内的县级部门。")),
+}
+
+
+def _apply(step: Step) -> None:
+    case, spec = step.case, step.spec
+    APPLIERS.get(spec.name, _no_change)(step)
+    if spec.result is not None:
+        _set(step, status=spec.result, outcome=spec.outcome_for(step.params))
+    if spec.closes:
+        _set(step, closed_at=step.now, paused_since=None)
+    _set(step, version=case.version + 1)
+    case.save(update_fields=[*dict.fromkeys(step.changed), "updated_at"])
+    started = _move_clocks(step)
+    append_event(
+        case,
+        action=spec.name,
+        by=step.by,
+        department=step.grant.department,
+        visibility=spec.visibility,
+        note=str(step.params.get(spec.note_param, "")) if spec.note_param else "",
+        data={**_event_data(step), **step.data},
+        at=step.now,
+    )
+    if spec.notify:
+        _notify(step, started)
+
+
+def _set(step: Step, **values: Any) -> None:
+    for name, value in values.items():
+        setattr(step.case, name, value)
+        step.changed.append(name)
+
+
+def _event_data(step: Step) -> dict[str, Any]:
+    note = step.spec.note_param
+    return {name: _serialisable(value) for name, value in step.params.items() if name != note}
+
+
+def _serialisable(value: Any) -> Any:
+    if isinstance(value, Department | Case):
+        return value.pk if isinstance(value, Department) else value.number
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value if isinstance(value, bool | int | str) or value is None else str(value)
+
+
+# --- What each action changes on the case -----------------------------------------------------
+
+
+def _no_change(step: Step) -> None:
+    return None
+
+
+def _accept(step: Step) -> None:
+    _set(step, handler_unit=step.params.get("handler_unit") or step.case.department)
+    step.params["handler_unit"] = step.case.handler_unit
+    step.data["accepted_by"] = step.case.department.county_bureau.code
+
+
+def _move_to(step: Step) -> None:
+    step.data["from"] = step.case.department_id
+    _set(step, department=step.params["department"])
+
+
+def _escalate(step: Step) -> None:
+    parent = step.case.department.parent
+    assert parent is not None  # the table's "has_parent" guard
+    step.data["from"] = step.case.department_id
+    _set(step, department=parent)
+    step.data["department"] = parent.code
+
+
+def _record_agreement(step: Step) -> None:
+    _set(step, amount_recovered=step.params["amount_recovered"])
+
+
+def _pause(step: Step) -> None:
+    _set(step, paused_since=step.today)
+
+
+def _resume(step: Step) -> None:
+    _set(step, paused_since=None)
+
+
+def _answer(step: Step) -> None:
+    _set(step, answer=step.params["answer"])
+
+
+def _mark_duplicate(step: Step) -> None:
+    _set(step, linked_case=step.params["of"])
+
+
+def _mark_major(step: Step) -> None:
+    _set(step, is_major=True)
+
+
+def _rate(step: Step) -> None:
+    params = step.params
+    _set(
+        step,
+        satisfaction=params["satisfaction"],
+        resolved=params["resolved"],
+        rating_comment=params.get("comment", ""),
+        rated_at=step.now,
+    )
+
+
+def _supplement(step: Step) -> None:
+    facts = step.params.get("facts")
+    if facts:
+        separator = FACTS_SEPARATOR.format(date=step.today.isoformat())
+        _set(step, facts=(step.case.facts + separator + facts) if step.case.facts else facts)
+    ids = step.params.get("attachments") or []
+    try:
+        evidence.claim_uploads(owner=step.by, ids=ids, case=step.case)
+    except evidence.EvidenceError as exc:
+        raise InvalidParams(str(exc), fields={"attachments": [str(exc)]}) from exc
+
+
+def _convert(step: Step) -> None:
+    new_case = _create_converted(step.case, kind=step.params["kind"], by=step.by, at=step.now)
+    _set(step, linked_case=new_case)
+    step.data["new_case"] = new_case.number
+
+
+APPLIERS: dict[str, Callable[[Step], None]] = {
+    "accept": _accept,
+    "transfer": _move_to,
+    "dispatch": _move_to,
+    "escalate": _escalate,
+    "record_agreement": _record_agreement,
+    "pause": _pause,
+    "resume": _resume,
+    "answer": _answer,
+    "mark_duplicate": _mark_duplicate,
+    "mark_major": _mark_major,
+    "rate": _rate,
+    "supplement": _supplement,
+    "convert": _convert,
+}
+
+# --- Converting a consultation ----------------------------------------------------------------
+
+CONVERTED_FIELDS = (
+    "channel",
+    "consumer",
+    "party_name",
+    "party_phone",
+    "party_address",
+    "respondent",
+    "respondent_name",
+    "respondent_uscc",
+    "respondent_address",
+    "platform_name",
+    "platform_address",
+    "category",
+    "amount",
+    "occurred_on",
+    "facts",
+    "demand",
+)
+
+
+def _create_converted(consultation: Case, *, kind: str, by: User, at: dt.datetime) -> Case:
+    """The complaint or report a consultation turns into: a new submission at the same
+    department, received now (its own rules and accept clock), linked back to the consultation."""
+    new_case = Case.objects.create(
+        number=placeholder_number(),
+        kind=kind,
+        rules=rules_for(at),
+        department=consultation.department,
+        received_at=at,
+        created_by=by,
+        linked_case=consultation,
+        **{name: getattr(consultation, name) for name in CONVERTED_FIELDS},
+    )
+    assign_number(new_case)
+    append_event(
+        new_case,
+        action="submit",
+        by=by,
+        department=consultation.department,
+        data={"converted_from": consultation.number},
+        at=at,
+    )
+    start_clock(
+        new_case,
+        kind=ACCEPT_CLOCK.kind,
+        department=new_case.department,
+        start=local_date(at),
+        working_days=ACCEPT_CLOCK.period_for(new_case.rules).working_days,
+    )
+    return new_case
+
+
+# --- Clocks -----------------------------------------------------------------------------------
+
+
+def _move_clocks(step: Step) -> dict[str, Deadline]:
+    case, spec, on = step.case, step.spec, step.today
+    if spec.meets:
+        meet_clocks(case, *spec.meets)
+    if spec.cancels:
+        cancel_clocks(case, *spec.cancels)
+    if spec.closes:
+        cancel_clocks(case)  # closing settles every clock still open
+    if spec.pauses:
+        pause_clocks(case, *spec.pauses, on=on)
+    if spec.resumes:
+        resume_clocks(case, *spec.resumes, on=on)
+    if spec.extends is not None:
+        _extend(case, spec.extends.kind, spec.extends.period.working_days or 0)
+    return {clock.kind: _start(step, clock) for clock in spec.starts if _holds(clock.when, case)}
+
+
+def _start(step: Step, clock: StartClock) -> Deadline:
+    case = step.case
+    period = clock.period_for(case.rules)
+    return start_clock(
+        case,
+        kind=clock.kind,
+        department=case.handler_unit or case.department,
+        start=local_date(case.received_at) if clock.from_receipt else step.today,
+        working_days=period.working_days,
+        calendar_days=period.calendar_days,
+    )
+
+
+def _extend(case: Case, kind: str, days: int) -> None:
+    for clock in open_clocks(case, kind).filter(extended_days=0):
+        clock.due = add_working_days(clock.due, days)
+        clock.extended_days = days
+        clock.overdue = False
+        clock.save(update_fields=["due", "extended_days", "overdue"])
+
+
+def _holds(condition: str, case: Case) -> bool:
+    if condition == "decision_notice":
+        return case.notify_me and decision_notice_on(case.rules)
+    return not condition
+
+
+# --- Notifications ----------------------------------------------------------------------------
+
+
+def _notify(step: Step, started: dict[str, Deadline]) -> None:
+    """Tell the consumer (and, for a termination, the business) through the outbox."""
+    case = step.case
+    if step.spec.name == "decide" and not _holds("decision_notice", case):
+        return
+    notice = notices.case_notice(step.spec.name, case, step.params)
+    if notice is None:
+        return
+    clock = next((started[kind] for kind in NOTICE_CLOCKS if kind in started), None)
+    notices.send_to_consumer(case, notice, deadline=clock)
+    if step.spec.name == "terminate":
+        notices.send_termination_to_business(case, step.params, deadline=clock)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from cases import views_files
+
+app_name = "cases"
+
+urlpatterns = [
+    path("files/<uuid:attachment_id>/", views_files.download, name="attachment-download"),
+]

@@ -1,0 +1,57 @@
+"""Evidence downloads: the only way a stored file leaves the server.
+
+Files live under MEDIA_ROOT, which no URL serves. This view hands one out to a caller who may see
+its case (`cases.access`), or to its owner while it is on no case yet; everyone else gets 404, as
+if it did not exist. The file always downloads (`Content-Disposition: attachment`) with the
+content type recorded when its bytes were checked and `nosniff`, so a browser never renders an
+uploaded file as a page of this site.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.http import FileResponse, Http404, HttpRequest
+from django.views.decorators.http import require_GET
+
+from accounts.models import User
+from accounts.tokens import user_for_token
+from cases.access import cases_visible_to
+from cases.models import Attachment
+
+
+def _caller(request: HttpRequest) -> User | None:
+    """The session user (browser), or the bearer of an API token (apps)."""
+    if request.user.is_authenticated:
+        assert isinstance(request.user, User)
+        return request.user
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return user_for_token(token.strip()) if scheme.lower() == "bearer" and token else None
+
+
+def may_download(user: User, attachment: Attachment) -> bool:
+    if attachment.case_id is None:
+        return attachment.owner_id == user.pk
+    return cases_visible_to(user).filter(pk=attachment.case_id).exists()
+
+
+@require_GET
+def download(request: HttpRequest, attachment_id: UUID) -> FileResponse:
+    user = _caller(request)
+    attachment = Attachment.objects.filter(pk=attachment_id).first()
+    if user is None or attachment is None or not may_download(user, attachment):
+        raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

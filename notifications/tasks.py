@@ -1,0 +1,84 @@
+"""Delivering the outbox: at least once, each row claimed by one worker at a time.
+
+A worker claims a row with a conditional update (a lease in `not_before`), so two workers, or a
+task run twice, never send the same row at once; a worker that dies mid-send leaves a lease that
+expires and the row is tried again. A failure records `last_error` and backs off; a row is never
+deleted, and after MAX_ATTEMPTS it waits for an admin (attempts reset) with its error on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from cases.models import Deadline
+from notifications.models import Channel, Notification
+
+MAX_ATTEMPTS = 8
+LEASE = dt.timedelta(minutes=5)
+BATCH = 500
+
+
+@shared_task(ignore_result=True)
+def deliver_pending(limit: int = BATCH) -> int:
+    """Deliver every due row (up to `limit`); returns how many were delivered."""
+    delivered = 0
+    for pk in list(_due(timezone.now()).order_by("id").values_list("pk", flat=True)[:limit]):
+        delivered += deliver_one(pk)
+    return delivered
+
+
+def _due(now: dt.datetime) -> QuerySet[Notification]:
+    return Notification.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS).filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=now)
+    )
+
+
+def deliver_one(pk: int) -> bool:
+    """Claim, send and mark one row; False when another worker has it or sending failed."""
+    now = timezone.now()
+    claimed = _due(now).filter(pk=pk).update(not_before=now + LEASE, attempts=F("attempts") + 1)
+    if not claimed:
+        return False
+    row = Notification.objects.get(pk=pk)
+    try:
+        _send(row)
+    except Exception as exc:
+        retry_at = timezone.now() + backoff(row.attempts)
+        Notification.objects.filter(pk=pk).update(last_error=str(exc)[:2000], not_before=retry_at)
+        return False
+    Notification.objects.filter(pk=pk, sent_at__isnull=True).update(
+        sent_at=timezone.now(), not_before=None, last_error=""
+    )
+    _meet_notice_clock(row.deadline_id)
+    return True
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4 ... minutes, at most an hour."""
+    return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+def _send(row: Notification) -> None:
+    if row.channel == Channel.SMS:
+        from accounts.sms import send_sms
+
+        send_sms(phone=row.phone, text=row.body)
+    elif row.channel != Channel.INAPP:  # in-app messages are read in the portal: nothing to send
+        raise ValueError(f"no delivery for channel {row.channel!r}")
+
+
+def _meet_notice_clock(deadline_id: int | None) -> None:
+    """A notice clock (e.g. telling the parties of a termination) is met once all its messages
+    are out. Each row's sent mark commits before this check, so the last one to finish sees
+    every other row sent."""
+    if deadline_id is None:
+        return
+    if Notification.objects.filter(deadline_id=deadline_id, sent_at__isnull=True).exists():
+        return
+    Deadline.objects.filter(pk=deadline_id, met_at__isnull=True, cancelled=False).update(
+        met_at=timezone.now(), due_soon=False
+    )

@@ -1,0 +1,285 @@
+"""Bulk writes of generated rows: PostgreSQL COPY through psycopg, executemany on other engines.
+
+A `Table` names the columns the generator fills, in its order; every other concrete field of the
+model gets its default, so a field another app adds with a default does not break the generator,
+and one added without a default fails loudly before anything is written.
+
+On PostgreSQL, `CopyWriter` streams COPY text (tab-separated, `\\N` for NULL). The rows can be
+formatted in worker processes (`Table.copy_text`) and only the text crosses to the writer. For
+big loads `bulk_session` turns off foreign-key triggers for the transaction (the generator's rows
+are consistent by construction; this needs a superuser, otherwise the checks stay on) and
+`deferred_indexes` drops the secondary indexes of the tables being filled and builds them again
+before commit, which is several times cheaper than maintaining a dozen indexes row by row. Both
+are transactional: a failure rolls everything back, indexes included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any, Protocol
+
+from django.db import connection, models, transaction
+from django.db.backends.utils import CursorWrapper
+
+Row = tuple[Any, ...]
+_NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+class SchemaMismatch(Exception):
+    """The model no longer has a column the generator writes, or gained one it cannot fill."""
+
+
+def _text(value: str) -> str:
+    if "\\" in value or not value.isprintable():
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+def _json(value: Any) -> str:
+    return _text(json.dumps(value, ensure_ascii=False))
+
+
+_FORMATS: dict[type, Callable[[Any], str]] = {
+    str: _text,
+    int: str,
+    bool: lambda value: "t" if value else "f",
+    dt.datetime: dt.datetime.isoformat,
+    dt.date: dt.date.isoformat,
+    Decimal: str,
+    dict: _json,
+    list: _json,
+}
+
+
+def _plain(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+
+
+def _format_for(kind: type) -> Callable[[Any], str]:
+    """The formatter of a type or of its nearest base (text choices are str subclasses)."""
+    for base in kind.__mro__:
+        if base in _FORMATS:
+            _FORMATS[kind] = _FORMATS[base]
+            return _FORMATS[base]
+    raise TypeError(f"cannot write {kind.__name__} values with COPY")
+
+
+def copy_value(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    format_ = _FORMATS.get(type(value))
+    return (format_ or _format_for(type(value)))(value)
+
+
+class Table:
+    """The columns of `model` the generator provides (attnames, in row order) and the defaults
+    of the others. JSON columns take either a JSON text or a dict/list."""
+
+    def __init__(self, model: type[models.Model], columns: Sequence[str]) -> None:
+        fields = {f.attname: f for f in model._meta.concrete_fields}
+        unknown = [name for name in columns if name not in fields]
+        if unknown:
+            raise SchemaMismatch(f"{model._meta.label} has no column {', '.join(unknown)}")
+        self.model = model
+        self.name = model._meta.db_table
+        self.columns = tuple(columns)
+        self.fields = [fields[name] for name in columns]
+        self.tail_fields = [f for name, f in fields.items() if name not in set(columns)]
+        self.tail = tuple(self._default(f) for f in self.tail_fields)
+        self.db_columns = [f.column for f in self.fields + self.tail_fields]
+        self.copy_tail = "".join("\t" + copy_value(value) for value in self.tail)
+
+    @staticmethod
+    def _default(field: models.Field) -> Any:
+        auto_time = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        if auto_time or (not field.has_default() and not field.null and not field.blank):
+            raise SchemaMismatch(
+                f"{field.model._meta.label}.{field.name} has no default: the generator must fill it"
+            )
+        return field.get_default()
+
+    @property
+    def copy_sql(self) -> str:
+        columns = ", ".join(f'"{column}"' for column in self.db_columns)
+        return f'COPY "{self.name}" ({columns}) FROM STDIN'
+
+    @property
+    def insert_sql(self) -> str:
+        columns = ", ".join(f'"{column}"' for column in self.db_columns)
+        marks = ", ".join(["%s"] * len(self.db_columns))
+        return f'INSERT INTO "{self.name}" ({columns}) VALUES ({marks})'
+
+    def copy_text(self, rows: Sequence[Row]) -> str:
+        """The rows as COPY text, each with the defaults appended.
+
+        Fast path: None becomes \\N, dicts and lists JSON, everything else `str()` (PostgreSQL
+        reads Python's str() of bool, date, datetime and Decimal). The
+        result is checked as a whole (one tab fewer than columns per row, one newline per row,
+        no backslash but those of \\N); text that needs escaping takes the exact path instead.
+        """
+        tail = self.copy_tail + "\n"
+        text = "".join(
+            "\t".join([_NULL if v is None else v if v.__class__ is str else _plain(v) for v in row])
+            + tail
+            for row in rows
+        )
+        tabs = len(self.db_columns) - 1
+        if (
+            text.count("\n") == len(rows)
+            and text.count("\t") == tabs * len(rows)
+            and text.count("\\") == text.count(_NULL)
+            and "\r" not in text
+        ):
+            return text
+        return "".join("\t".join(map(copy_value, row)) + tail for row in rows)
+
+    def db_values(self, row: Row) -> list[Any]:
+        """A row ready for executemany on any engine (the fields' own conversions)."""
+        values = []
+        for field, value in zip(self.fields + self.tail_fields, row + self.tail, strict=True):
+            if isinstance(field, models.JSONField) and isinstance(value, str):
+                values.append(value)  # already JSON text
+            else:
+                values.append(field.get_db_prep_save(value, connection))
+        return values
+
+
+class Writer(Protocol):
+    def write_rows(self, table: Table, rows: Sequence[Row]) -> None: ...
+
+    def write_text(self, table: Table, text: str) -> None: ...
+
+
+class CopyWriter:
+    """COPY into PostgreSQL on the Django connection's psycopg connection (same transaction)."""
+
+    def __init__(self) -> None:
+        self.cursor = connection.connection.cursor()
+
+    def write_text(self, table: Table, text: str) -> None:
+        if not text:
+            return
+        with self.cursor.copy(table.copy_sql) as copy:
+            copy.write(text)
+
+    def write_rows(self, table: Table, rows: Sequence[Row]) -> None:
+        self.write_text(table, table.copy_text(rows))
+
+
+class InsertWriter:
+    """executemany with each field's conversions: SQLite and anything without COPY."""
+
+    def __init__(self, cursor: CursorWrapper) -> None:
+        self.cursor = cursor
+
+    def write_rows(self, table: Table, rows: Sequence[Row]) -> None:
+        if rows:
+            self.cursor.executemany(table.insert_sql, [table.db_values(row) for row in rows])
+
+    def write_text(self, table: Table, text: str) -> None:
+        raise NotImplementedError("COPY text is for PostgreSQL only")
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def next_id(model: type[models.Model]) -> int:
+    """One past the highest id (explicit ids keep the generated rows deterministic)."""
+    top = model.objects.aggregate(top=models.Max("pk"))["top"]
+    return int(top or 0) + 1
+
+
+def lock_tables(models_: Sequence[type[models.Model]]) -> None:
+    """Keep other writers out until commit, so the ids counted from max(id) stay free."""
+    if is_postgresql():
+        names = ", ".join(f'"{m._meta.db_table}"' for m in models_)
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
+
+
+@contextmanager
+def bulk_session() -> Iterator[bool]:
+    """Inside the caller's transaction: session settings for a big load. Yields whether the
+    foreign-key triggers are off (PostgreSQL superuser) for the rest of the transaction."""
+    if not is_postgresql():
+        yield False
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        try:
+            with transaction.atomic():
+                cursor.execute("SET LOCAL session_replication_role = replica")
+            triggers_off = True
+        except Exception:  # noqa: BLE001 - not a superuser: the checks simply stay on
+            triggers_off = False
+    yield triggers_off
+
+
+def secondary_indexes(tables: Sequence[str]) -> list[tuple[str, str]]:
+    """(name, CREATE INDEX statement) of the non-unique indexes of `tables`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT i.relname, pg_get_indexdef(i.oid)
+            FROM pg_index x
+            JOIN pg_class i ON i.oid = x.indexrelid
+            JOIN pg_class t ON t.oid = x.indrelid
+            WHERE t.relname = ANY(%s) AND NOT x.indisunique AND NOT x.indisprimary
+            ORDER BY t.relname, i.relname
+            """,
+            [list(tables)],
+        )
+        return [(name, definition) for name, definition in cursor.fetchall()]
+
+
+@contextmanager
+def deferred_indexes(tables: Sequence[str], *, enabled: bool) -> Iterator[list[str]]:
+    """Drop the secondary indexes of `tables` for the block and build them again after it (in
+    the same transaction). Unique indexes stay: they guard the data while it goes in."""
+    if not enabled or not is_postgresql():
+        yield []
+        return
+    indexes = secondary_indexes(tables)
+    with connection.cursor() as cursor:
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    yield [name for name, _definition in indexes]
+    with connection.cursor() as cursor:
+        for _name, definition in indexes:
+            cursor.execute(definition)
+
+
+def row_count_estimate(model: type[models.Model]) -> int:
+    """Planner's row estimate on PostgreSQL (instant); an exact count elsewhere."""
+    if not is_postgresql():
+        return model.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [model._meta.db_table]
+        )
+        found = cursor.fetchone()
+    return max(int(found[0]), 0) if found else 0
+
+
+def finish_tables(models_: Sequence[type[models.Model]]) -> None:
+    """After explicit ids: move the id sequences past them; refresh the planner's statistics."""
+    if not is_postgresql():
+        return
+    with connection.cursor() as cursor:
+        for model in models_:
+            table = model._meta.db_table
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+                f'(SELECT COALESCE(MAX(id), 1) FROM "{table}"))',
+                [table],
+            )
+        for model in models_:
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')

@@ -1,0 +1,421 @@
+"""Writes on supervision: raising, answering and escalating orders, and tracking supervision.
+
+Every write locks the case row first (`lock_case`), the same lock `cases.services.perform` takes,
+so the case timeline's sequence cannot race and two sweeps cannot both raise or escalate one order.
+Orders, answers and escalations are internal events on the case timeline: the consumer never
+sees supervision (API.md, "Cases").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from cases.deadlines import today as local_today
+from cases.events import append_event
+from cases.models import Case, Deadline, Visibility
+from cases.services import WorkflowError, perform
+from cases.workflow import action_spec, grant_for
+from departments.models import Department
+from supervision import alerts
+from supervision.models import OrderKind, OrderStatus, SupervisionOrder, Tracking
+from supervision.units import holding_unit, is_receiving_staff, superior_of
+from workdays.calendar import add_working_days
+
+DEFAULT_ORDER_DAYS = 3
+MAX_TEXT = 5000
+MAX_TRACKING_PERIOD = 60
+
+
+class SupervisionError(Exception):
+    """A refused supervision write; `status` and `code` are what the API answers with."""
+
+    status = 400
+    code = "supervision_error"
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class NotAllowed(SupervisionError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(SupervisionError):
+    """The order was already answered or escalated, or the case is already tracked."""
+
+    status = 409
+    code = "conflict"
+
+
+class InvalidInput(SupervisionError):
+    status = 422
+    code = "invalid"
+
+
+def order_days() -> int:
+    """Working days a unit has to answer an order; read at call time so tests and provinces can
+    change it without a restart."""
+    return int(getattr(settings, "SUPERVISION_ORDER_DAYS", DEFAULT_ORDER_DAYS))
+
+
+def default_due(today: dt.date) -> dt.date:
+    return add_working_days(today, order_days())
+
+
+def lock_case(case: Case) -> Case:
+    """The case row, locked for this transaction (PostgreSQL cannot lock the nullable join)."""
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("department", "handler_unit")
+        .get(pk=case.pk)
+    )
+
+
+def raise_order(
+    case: Case,
+    *,
+    kind: str,
+    from_department: Department,
+    to_department: Department,
+    instructions: str,
+    due: dt.date,
+    by: User | None = None,
+    deadline: Deadline | None = None,
+    tracking: Tracking | None = None,
+    round: int = 0,
+    action: str = "supervision_order",
+    extra: dict[str, Any] | None = None,
+    idempotency: tuple[str, str] = ("", ""),
+) -> SupervisionOrder:
+    """Create an order on a case locked by the caller, record it on the timeline and alert the
+    unit addressed. The one place an order comes into being."""
+    order = SupervisionOrder.objects.create(
+        case=case,
+        deadline=deadline,
+        tracking=tracking,
+        kind=kind,
+        from_department=from_department,
+        to_department=to_department,
+        instructions=instructions,
+        due=due,
+        round=round,
+        created_by=by,
+        idempotency_key=idempotency[0],
+        request_hash=idempotency[1],
+    )
+    data = {
+        "order": order.pk,
+        "kind": kind,
+        "from": from_department.code,
+        "to": to_department.code,
+        "due": due.isoformat(),
+        **(extra or {}),
+    }
+    append_event(
+        case,
+        action=action,
+        by=by,
+        department=from_department,
+        visibility=Visibility.INTERNAL,
+        note=instructions,
+        data=data,
+    )
+    alerts.order_arrived(order)
+    return order
+
+
+# --- Manual orders ----------------------------------------------------------------------------
+
+
+def _clean_text(value: str, *, field: str, label: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidInput(_("请填写%(label)s。") % {"label": label}, fields={field: [_("必填。")]})
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(
+            _("%(label)s过长。") % {"label": label},
+            fields={field: [_("最多 %(n)d 字。") % {"n": MAX_TEXT}]},
+        )
+    return text
+
+
+def _clean_due(due: dt.date | None, today: dt.date) -> dt.date:
+    if due is None:
+        return default_due(today)
+    if due < today:
+        raise InvalidInput(
+            _("答复期限不能早于今天。"), fields={"due": [_("应为今天或以后的日期。")]}
+        )
+    return due
+
+
+def supervising_department(case: Case, by: User) -> Department | None:
+    """The department `by` supervises `case` for: a supervisor membership strictly above the
+    unit holding it (the workflow table's `supervise` rule, so there is one answer to "who may
+    supervise"). None when they may not."""
+    spec = action_spec(case.kind, "supervise")
+    grant = grant_for(spec, case, by) if spec is not None else None
+    return grant.department if grant is not None else None
+
+
+def _request_hash(**values: Any) -> str:
+    canonical = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(by: User, key: str, request_hash: str) -> SupervisionOrder | None:
+    first = SupervisionOrder.objects.filter(created_by=by, idempotency_key=key).first()
+    if first is not None and first.request_hash != request_hash:
+        raise InvalidInput(
+            _("该幂等键已用于内容不同的另一次提交。"),
+            fields={"Idempotency-Key": [_("已用于另一次提交。")]},
+        )
+    return first
+
+
+def issue_manual_order(
+    *,
+    case: Case,
+    by: User,
+    instructions: str,
+    due: dt.date | None = None,
+    idempotency_key: str = "",
+) -> SupervisionOrder:
+    """A supervisor orders the unit holding `case` to act (人工督办). Only supervisors of a
+    department strictly above that unit may; a retry with the same key returns the first order."""
+    text = _clean_text(instructions, field="instructions", label=_("督办要求"))
+    due_on = _clean_due(due, local_today())
+    request_hash = _request_hash(case=case.number, instructions=text, due=due)
+    if idempotency_key and (first := _replay(by, idempotency_key, request_hash)) is not None:
+        return first
+    try:
+        with transaction.atomic():
+            return _issue(case, by, text, due_on, (idempotency_key, request_hash))
+    except IntegrityError:
+        winner = _replay(by, idempotency_key, request_hash) if idempotency_key else None
+        if winner is None:
+            raise
+        return winner
+
+
+def _issue(
+    case: Case, by: User, text: str, due: dt.date, idempotency: tuple[str, str]
+) -> SupervisionOrder:
+    locked = lock_case(case)
+    department = supervising_department(locked, by)
+    if department is None:
+        raise NotAllowed(_("只有上级部门的督办人员可以对办理中的案件发出督办单。"))
+    return raise_order(
+        locked,
+        kind=OrderKind.MANUAL,
+        from_department=department,
+        to_department=holding_unit(locked),
+        instructions=text,
+        due=due,
+        by=by,
+        idempotency=idempotency,
+    )
+
+
+# --- Answering --------------------------------------------------------------------------------
+
+
+def respond_to_order(*, order: SupervisionOrder, by: User, note: str) -> SupervisionOrder:
+    """The unit addressed answers (for a tracking order: the progress report). Claimed by a
+    conditional update, so a double submit or a concurrent escalation answers at most once."""
+    text = _clean_text(note, field="note", label=_("答复内容"))
+    if not is_receiving_staff(by, order.to_department):
+        raise NotAllowed(_("只有被督办单位的工作人员可以答复。"))
+    with transaction.atomic():
+        case = lock_case(order.case)
+        answered = SupervisionOrder.objects.filter(pk=order.pk, status=OrderStatus.OPEN).update(
+            status=OrderStatus.ANSWERED,
+            response=text,
+            responded_by=by,
+            responded_at=timezone.now(),
+        )
+        if not answered:
+            raise Conflict(_("该督办单已答复或已升级督办，不能再答复。"))
+        append_event(
+            case,
+            action="supervision_answer",
+            by=by,
+            department=order.to_department,
+            visibility=Visibility.INTERNAL,
+            note=text,
+            data={"order": order.pk, "kind": order.kind},
+        )
+    order.refresh_from_db()
+    return order
+
+
+# --- Escalation -------------------------------------------------------------------------------
+
+
+def escalate_order(order_id: int, *, today: dt.date) -> SupervisionOrder | None:
+    """Replace an unanswered order past its due date by one from the next level up to the same
+    unit. None when it is not due for escalation (answered, escalated by a parallel sweep, not
+    late, already from the national body, or a progress report on a case since closed)."""
+    with transaction.atomic():
+        order = SupervisionOrder.objects.select_related("case", "from_department").get(pk=order_id)
+        case = lock_case(order.case)
+        superior = superior_of(order.from_department)
+        if superior is None or (order.kind == OrderKind.TRACKING and not case.is_open):
+            return None
+        claimed = SupervisionOrder.objects.filter(
+            pk=order.pk, status=OrderStatus.OPEN, due__lt=today
+        ).update(status=OrderStatus.ESCALATED)
+        if not claimed:
+            return None
+        facts = {"due": order.due.isoformat(), "from": order.from_department.name}
+        new = raise_order(
+            case,
+            kind=order.kind,
+            from_department=superior,
+            to_department=order.to_department,
+            instructions=_("%(from)s督办单（答复期限 %(due)s）逾期未答复，升级督办。") % facts
+            + "\n"
+            + order.instructions,
+            due=default_due(today),
+            deadline=order.deadline,
+            tracking=order.tracking,
+            round=order.round + 1,
+            action="supervision_escalate",
+            extra={"escalated_from": order.pk},
+        )
+        SupervisionOrder.objects.filter(pk=order.pk).update(escalated_to=new)
+        return new
+
+
+# --- Overdue clocks ---------------------------------------------------------------------------
+
+
+def raise_overdue_order(deadline_id: int, *, today: dt.date) -> SupervisionOrder | None:
+    """The one order an overdue clock raises, from the body above the unit holding the case.
+    Re-checked under the case lock: None if a parallel sweep raised it or the clock was met."""
+    with transaction.atomic():
+        clock = Deadline.objects.select_related("case").get(pk=deadline_id)
+        case = lock_case(clock.case)
+        still_overdue = Deadline.objects.filter(
+            pk=clock.pk, met_at__isnull=True, cancelled=False, overdue=True
+        ).exists()
+        raised = SupervisionOrder.objects.filter(
+            deadline=clock, kind=OrderKind.OVERDUE, round=0
+        ).exists()
+        holder = holding_unit(case)
+        superior = superior_of(holder)
+        if not still_overdue or raised or superior is None:
+            return None
+        facts = {"clock": clock.get_kind_display(), "due": clock.due.isoformat()}
+        return raise_order(
+            case,
+            kind=OrderKind.OVERDUE,
+            from_department=superior,
+            to_department=holder,
+            instructions=_("%(clock)s已于 %(due)s 届满仍未办结，请立即办理并说明超期原因。")
+            % facts,
+            due=default_due(today),
+            deadline=clock,
+        )
+
+
+# --- Tracking supervision ---------------------------------------------------------------------
+
+
+def start_tracking(
+    *, case: Case, by: User, every_n_working_days: int, today: dt.date | None = None
+) -> Tracking:
+    """Mark the case major/difficult (through the workflow's `mark_major`) and put it under
+    tracking supervision: the first progress report is ordered at once, the next ones by the
+    sweep every `every_n_working_days` until the case closes."""
+    period = every_n_working_days
+    if not isinstance(period, int) or not 1 <= period <= MAX_TRACKING_PERIOD:
+        raise InvalidInput(
+            _("报告周期应为 1 至 %(n)d 个工作日。") % {"n": MAX_TRACKING_PERIOD},
+            fields={"every_n_working_days": [_("应为 1 至 %(n)d。") % {"n": MAX_TRACKING_PERIOD}]},
+        )
+    on = today or local_today()
+    with transaction.atomic():
+        locked = lock_case(case)
+        department = supervising_department(locked, by)
+        if department is None:
+            raise NotAllowed(_("只有上级部门的督办人员可以对办理中的案件进行跟踪督办。"))
+        if Tracking.objects.filter(case=locked, ended_at__isnull=True).exists():
+            raise Conflict(_("该案件已在跟踪督办中。"))
+        _mark_major(locked, by)
+        tracking = Tracking.objects.create(
+            case=locked,
+            from_department=department,
+            every_n_working_days=period,
+            next_order_on=on,
+            started_by=by,
+            started_at=timezone.now(),
+        )
+        append_event(
+            locked,
+            action="tracking_start",
+            by=by,
+            department=department,
+            visibility=Visibility.INTERNAL,
+            data={"every_n_working_days": period},
+        )
+        raise_tracking_order(tracking.pk, today=on)
+    tracking.refresh_from_db()
+    return tracking
+
+
+def _mark_major(case: Case, by: User) -> None:
+    if case.is_major:
+        return
+    try:
+        perform(case, "mark_major", by=by)
+    except WorkflowError as exc:
+        raise NotAllowed(exc.message) from exc
+
+
+def raise_tracking_order(tracking_id: int, *, today: dt.date) -> SupervisionOrder | None:
+    """Order the next progress report of a tracked case, due at the end of its period; the next
+    order comes on that day. The period is claimed by a conditional update of `next_order_on`."""
+    with transaction.atomic():
+        tracking = Tracking.objects.select_related("case", "from_department").get(pk=tracking_id)
+        case = lock_case(tracking.case)
+        if not case.is_open or tracking.ended_at is not None or tracking.next_order_on > today:
+            return None
+        due = add_working_days(today, tracking.every_n_working_days)
+        claimed = Tracking.objects.filter(
+            pk=tracking.pk, ended_at__isnull=True, next_order_on=tracking.next_order_on
+        ).update(next_order_on=due)
+        if not claimed:
+            return None
+        holder = holding_unit(case)
+        return raise_order(
+            case,
+            kind=OrderKind.TRACKING,
+            from_department=_tracking_body(tracking, holder),
+            to_department=holder,
+            instructions=_("本案为重大疑难案件，请于 %(due)s 前报告办理进展。")
+            % {"due": due.isoformat()},
+            due=due,
+            tracking=tracking,
+        )
+
+
+def _tracking_body(tracking: Tracking, holder: Department) -> Department:
+    """The department that started tracking, while the case stays below it; if the case moved out
+    of its jurisdiction, the body above the new holder."""
+    body = tracking.from_department
+    if holder.is_within(body) and holder.pk != body.pk:
+        return body
+    return superior_of(holder) or body

@@ -1,0 +1,41 @@
+"""Bad requests get the one JSON error shape, never Django's HTML pages."""
+
+from __future__ import annotations
+
+
+def test_an_oversized_json_body_is_a_413_json_error(api, cast, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body = '{"question": "' + "问" * 2000 + '"}'
+    response = api.as_user(cast.alice).post(
+        "/api/v1/consultations", body, content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+
+
+def test_a_small_json_body_passes_the_size_check(api, cast, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = api.as_user(cast.alice).post_json(
+        "/api/v1/consultations", {"department": "330106", "question": "退货期限是多久？"}
+    )
+    assert response.status_code == 201
+
+
+def test_an_empty_body_is_malformed(api, cast):
+    response = api.as_user(cast.alice).post(
+        "/api/v1/complaints", "", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed"
+
+
+def test_an_unknown_api_path_is_a_json_404(api, cast):
+    response = api.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_an_unknown_page_outside_the_api_is_an_html_404(client, db):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

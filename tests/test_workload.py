@@ -1,0 +1,330 @@
+"""generate_workload: deterministic, consistent with the workflow and the sweep, and careful
+with databases that hold real cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.models import User
+from businesses.models import Business
+from cases.events import verify_case_events
+from cases.intake import submit_case
+from cases.models import Case, CaseEvent, Deadline, Status
+from departments.models import Department
+from ops import workload
+from supervision.models import DueSoonNotice, SupervisionOrder
+from supervision.sweeps import sweep_deadlines
+from workdays.calendar import add_working_days
+
+UNTIL = dt.date(2026, 6, 3)  # a Wednesday: the workload is the state at midnight starting it
+LAST_DAY = UNTIL - dt.timedelta(days=1)
+WORKFLOW_ACTIONS = {
+    "accept", "reject", "withdraw", "start_mediation", "record_agreement", "terminate",
+    "refer_out", "decide", "answer", "rate",
+}  # fmt: skip
+OPEN_CLOCK = {
+    ("complaint", "submitted"): "accept",
+    ("report", "submitted"): "accept",
+    ("consultation", "submitted"): "answer",
+    ("complaint", "accepted"): "mediate",
+    ("complaint", "mediating"): "mediate",
+    ("report", "verifying"): "verify",
+}
+NOTICE_CLOCKS = {"notify_termination", "notify_decision"}
+
+
+def generate(*args: str, cases: int = 300, seed: int = 7, days: int = 90) -> str:
+    out = io.StringIO()
+    call_command(
+        "generate_workload", "--cases", str(cases), "--seed", str(seed), "--days", str(days),
+        "--until", UNTIL.isoformat(), *args, stdout=out,
+    )  # fmt: skip
+    return out.getvalue()
+
+
+def snapshot() -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        "cases": list(Case.objects.order_by("id").values_list()),
+        "events": list(CaseEvent.objects.order_by("id").values_list()),
+        "clocks": list(Deadline.objects.order_by("id").values_list()),
+        "orders": list(SupervisionOrder.objects.order_by("id").values_list()),
+        "notices": list(DueSoonNotice.objects.order_by("id").values_list("deadline", "due")),
+        "consumers": list(
+            User.objects.filter(username__startswith="199").order_by("id").values_list(
+                "id", "username", "real_name", "phone"
+            )
+        ),
+        "businesses": list(Business.objects.order_by("id").values_list("id", "name", "uscc")),
+    }
+
+
+def remove_generated() -> None:
+    DueSoonNotice.objects.all().delete()
+    SupervisionOrder.objects.all().delete()
+    CaseEvent.objects.all().delete()
+    Deadline.objects.all().delete()
+    Case.objects.all().delete()
+    User.objects.filter(username__startswith="199").delete()
+    Business.objects.filter(uscc__contains="WL").delete()
+
+
+@pytest.fixture
+def generated(tree) -> None:
+    generate()
+
+
+# --- Determinism ---------------------------------------------------------------------------------
+
+
+def test_the_same_seed_writes_the_same_rows(tree):
+    generate()
+    first = snapshot()
+    remove_generated()
+
+    generate()
+
+    assert snapshot() == first
+    assert len(first["cases"]) == 300
+
+
+def test_another_seed_writes_other_cases(tree):
+    generate(seed=7)
+    first = [row[1:] for row in snapshot()["cases"]]
+    remove_generated()
+
+    generate(seed=8)
+
+    assert [row[1:] for row in snapshot()["cases"]] != first
+
+
+# --- Consistency -------------------------------------------------------------------------------
+
+
+def test_every_event_chain_verifies(generated):
+    problems = [verify_case_events(case) for case in Case.objects.all()]
+
+    assert [p for p in problems if p is not None] == []
+
+
+def test_every_case_is_at_a_county_level_department(generated):
+    departments = Department.objects.filter(cases__isnull=False).distinct()
+
+    assert departments.exists()
+    assert all(d.is_county_level for d in departments)
+
+
+def test_cases_are_received_within_the_period_and_marked_as_generated(generated):
+    first = dt.datetime.combine(UNTIL - dt.timedelta(days=90), dt.time.min, tzinfo=dt.UTC)
+    author = workload.generator_user()
+
+    assert author is not None and not author.is_active
+    for case in Case.objects.all():
+        assert case.created_by_id == author.pk
+        assert first - dt.timedelta(hours=8) <= case.received_at
+        assert case.received_at.date() < UNTIL
+
+
+def test_an_open_case_has_the_one_running_clock_of_its_state(generated):
+    for case in Case.objects.exclude(status=Status.CLOSED):
+        running = list(case.deadlines.filter(met_at__isnull=True, cancelled=False))
+
+        assert [c.kind for c in running] == [OPEN_CLOCK[(case.kind, case.status)]], case.number
+
+
+def test_a_closed_case_runs_no_clock_but_a_notice_clock(generated):
+    for case in Case.objects.filter(status=Status.CLOSED):
+        running = case.deadlines.filter(met_at__isnull=True, cancelled=False)
+
+        assert {c.kind for c in running} <= NOTICE_CLOCKS, case.number
+        assert case.closed_at is not None and case.outcome
+
+
+def test_clock_marks_are_those_of_the_last_sweep(generated):
+    limit = add_working_days(LAST_DAY, 3)
+    for clock in Deadline.objects.all():
+        if clock.cancelled:
+            assert not clock.overdue and not clock.due_soon
+        elif clock.met_at is None:
+            assert clock.overdue == (clock.due < LAST_DAY)
+            assert clock.due_soon == (LAST_DAY <= clock.due < limit)
+        else:
+            assert not clock.due_soon
+            assert clock.met_at >= clock.created_at
+
+
+def test_the_data_holds_open_met_and_overdue_clocks(generated):
+    clocks = Deadline.objects.all()
+
+    assert clocks.filter(met_at__isnull=True, cancelled=False, overdue=False).exists()
+    assert clocks.filter(met_at__isnull=False).exists()
+    assert clocks.filter(overdue=True).exists()
+
+
+def test_every_overdue_clock_has_its_order(generated):
+    overdue = Deadline.objects.filter(overdue=True)
+
+    assert overdue.exists()
+    for clock in overdue:
+        orders = SupervisionOrder.objects.filter(deadline=clock, kind="overdue", round=0)
+        assert orders.count() == 1
+        order = orders.get()
+        assert order.due > clock.due
+        assert order.status == "answered" or order.due >= LAST_DAY
+
+
+def test_the_version_counts_the_workflow_actions(generated):
+    for case in Case.objects.all():
+        actions = case.events.filter(action__in=WORKFLOW_ACTIONS).count()
+
+        assert case.version == 1 + actions
+
+
+def test_a_sweep_of_the_last_day_finds_nothing_to_do(generated):
+    result = sweep_deadlines(today=LAST_DAY)
+
+    assert result == type(result)()
+
+
+def test_verify_events_passes(generated):
+    out = io.StringIO()
+
+    call_command("verify_events", stdout=out)
+
+    assert "300" in out.getvalue()
+
+
+def test_cases_are_spread_over_states_kinds_and_channels(generated):
+    cases = Case.objects.all()
+
+    assert {c.kind for c in cases} == {"complaint", "report", "consultation"}
+    assert len({c.status for c in cases}) >= 4
+    assert len({c.channel for c in cases}) >= 4
+
+
+# --- Refusals ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cases", ["0", "-5"])
+def test_a_non_positive_size_is_refused_and_nothing_is_written(tree, cases):
+    users = User.objects.count()
+
+    with pytest.raises(CommandError, match="positive"):
+        call_command("generate_workload", "--cases", cases, stdout=io.StringIO())
+
+    assert Case.objects.count() == 0
+    assert User.objects.count() == users
+
+
+def test_an_unknown_option_is_refused_and_nothing_is_written(tree):
+    with pytest.raises(CommandError):
+        call_command("generate_workload", "--cases", "5", "--bogus", stdout=io.StringIO())
+
+    assert Case.objects.count() == 0
+
+
+def test_without_divisions_it_says_to_load_them(db):
+    with pytest.raises(CommandError, match="load_divisions"):
+        generate(cases=5)
+
+    assert Case.objects.count() == 0
+
+
+def file_real_case(cast) -> Case:
+    return submit_case(
+        kind="complaint",
+        by=cast.alice,
+        payload={
+            "department": "330106",
+            "contact_address": "杭州市西湖区文三路100号",
+            "respondent": {"name": "杭州好运来电器有限公司", "address": "杭州市西湖区文三路90号"},
+            "facts": "电饭煲无法加热。",
+            "demand": "退货退款",
+        },
+    )
+
+
+def test_a_database_with_real_cases_is_refused_without_force(cast):
+    real = file_real_case(cast)
+    users = User.objects.count()
+
+    with pytest.raises(CommandError, match="--force"):
+        generate(cases=20)
+
+    assert list(Case.objects.all()) == [real]
+    assert User.objects.count() == users
+
+
+def test_force_adds_generated_cases_beside_real_ones(cast):
+    real = file_real_case(cast)
+
+    generate("--force", cases=20)
+
+    assert Case.objects.count() == 21
+    assert Case.objects.get(pk=real.pk).created_by == cast.alice
+    assert verify_case_events(Case.objects.get(pk=real.pk)) is None
+
+
+def test_generating_again_on_generated_data_needs_no_force(generated):
+    generate(cases=10, seed=99)
+
+    assert Case.objects.count() == 310
+
+
+# --- The shape of the workload ----------------------------------------------------------------
+
+
+def test_spread_keeps_the_total_and_the_proportions():
+    parts = workload.spread(1000, [1, 2, 7])
+
+    assert sum(parts) == 1000
+    assert parts == [100, 200, 700]
+    assert sum(workload.spread(7, [1, 1, 1])) == 7
+
+
+def test_march_15_and_after_double_11_are_peaks():
+    ordinary = workload.day_weight(dt.date(2026, 3, 10), holiday=False)
+
+    assert workload.day_weight(dt.date(2026, 3, 15), holiday=False) > 2 * ordinary
+    assert workload.day_weight(dt.date(2026, 11, 15), holiday=False) > ordinary
+    assert workload.day_weight(dt.date(2026, 10, 2), holiday=True) > ordinary
+
+
+def test_the_calendar_snapshot_agrees_with_the_working_day_calendar(db):
+    days = workload.Workdays.around(dt.date(2025, 9, 1), dt.date(2026, 12, 31))
+    start = dt.date(2025, 9, 20)
+    for offset in range(0, 420, 3):
+        day = start + dt.timedelta(days=offset)
+        for n in (0, 1, 7, 15):
+            assert days.add(day, n) == add_working_days(day, n), (day, n)
+
+
+def test_the_four_largest_provinces_draw_about_45_percent(db):
+    call_command("load_divisions", stdout=io.StringIO())
+    plan = workload.make_plan(cases=1000, seed=1, days=30, until=UNTIL, supervision=False)
+    rng = random.Random(1)
+
+    picks = Counter(plan.provinces.pick(rng) for _ in range(20000))
+
+    big_four = sum(picks[p] for p in ("44", "33", "32", "37")) / 20000
+    assert 0.42 < big_four < 0.48
+    assert picks.most_common(1)[0][0] == "44"
+
+
+def test_businesses_follow_a_zipf_law_within_a_province(db):
+    call_command("load_divisions", stdout=io.StringIO())
+    plan = workload.make_plan(cases=40000, seed=1, days=30, until=UNTIL, supervision=False)
+    rng = random.Random(2)
+
+    picks = Counter(plan.business_pickers["44"].pick(rng) for _ in range(20000))
+
+    ranked = [n for _, n in picks.most_common()]
+    assert ranked[0] > 5 * ranked[len(ranked) // 2]
+    assert ranked[0] / 20000 > 0.05

@@ -1,0 +1,359 @@
+"""What the workbench pages show, shaped for the templates: tabs, sortable columns, rows, page
+links, and the case page with one form per allowed action.
+
+Links keep the query string (filters, sort) so that every view of a queue is a URL to share or
+bookmark; changing a filter, the sort or the queue goes back to the first page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Membership, Role, User
+from cases.categories import category_name
+from cases.models import Case, Channel, ClockKind, Visibility
+from cases.presenters import case_payload
+from cases.rules import local_date
+from cases.workflow import (
+    REJECTION_GROUND_LABELS,
+    TERMINATION_GROUND_LABELS,
+    action_spec,
+    allowed_actions,
+)
+from departments.models import Department
+from workbench.forms import CHOICE_LABELS, ActionForm, action_form
+from workbench.selectors import (
+    DUE_SOON_WORKING_DAYS,
+    PAGE_SIZE,
+    Queue,
+    counts_as_list,
+)
+from workdays.calendar import add_working_days
+
+# --- The desk: who works where ----------------------------------------------------------------
+
+
+def role_labels(membership: Membership) -> str:
+    labels = {value: str(label) for value, label in Role.choices}
+    return "、".join(labels.get(role, role) for role in membership.roles)
+
+
+@dataclass(frozen=True)
+class Desk:
+    memberships: list[Membership]
+    active: Membership
+
+    @property
+    def several(self) -> bool:
+        return len(self.memberships) > 1
+
+    @property
+    def roles(self) -> str:
+        return role_labels(self.active)
+
+    @property
+    def choices(self) -> list[tuple[int, str, bool]]:
+        """(membership id, "unit (roles)", is the active one) for the switcher."""
+        return [
+            (m.pk, f"{m.department.name}（{role_labels(m)}）", m.pk == self.active.pk)
+            for m in self.memberships
+        ]
+
+
+# --- Queue page -------------------------------------------------------------------------------
+
+
+class CountedPaginator(Paginator):
+    """A paginator told the total: the counts query has it already, no second COUNT."""
+
+    def __init__(self, object_list: Any, per_page: int, *, total: int) -> None:
+        super().__init__(object_list, per_page)
+        self._total = total
+
+    @cached_property
+    def count(self) -> int:
+        return self._total
+
+
+def paginate(cases: QuerySet[Case], *, count: int, number: str | None) -> Page:
+    return CountedPaginator(cases, PAGE_SIZE, total=count).get_page(number)
+
+
+def _query(params: QueryDict, **changes: str | None) -> str:
+    """The query string with `changes` applied (None removes a key); '' when nothing is left."""
+    query = params.copy()
+    for key, value in changes.items():
+        if value is None:
+            query.pop(key, None)
+        else:
+            query[key] = value
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else ""
+
+
+@dataclass(frozen=True)
+class Tab:
+    queue: Queue
+    label: str
+    count: int
+    href: str
+    current: bool
+    accesskey: str
+
+
+def queue_tabs(params: QueryDict, counts: Mapping[Queue, int], current: Queue) -> list[Tab]:
+    query = _query(params, page=None)
+    return [
+        Tab(
+            queue=queue,
+            label=queue.label,
+            count=count,
+            href=reverse("staff:queue", args=[queue.value]) + query,
+            current=queue == current,
+            accesskey=str(position),
+        )
+        for position, (queue, count) in enumerate(counts_as_list(counts), start=1)
+    ]
+
+
+COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("number", _("案件编号")),
+    ("kind", _("类型")),
+    ("received_at", _("登记时间")),
+    ("respondent", _("被投诉（举报）人")),
+    ("category", _("类别")),
+    ("unit", _("当前单位")),
+    ("status", _("状态")),
+    ("next_due", _("下一期限")),
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    href: str
+    aria_sort: str  # "ascending", "descending" or "" (not sorted by this column)
+
+
+def columns(params: QueryDict, queue: Queue, sort: str) -> list[Column]:
+    """Table headings; each links to sorting by it, and again to reverse the order."""
+    result = []
+    for key, label in COLUMNS:
+        sorted_here = sort.lstrip("-") == key
+        descending = sort.startswith("-")
+        target = f"-{key}" if sorted_here and not descending else key
+        aria = ("descending" if descending else "ascending") if sorted_here else ""
+        href = reverse("staff:queue", args=[queue.value]) + _query(params, sort=target, page=None)
+        result.append(Column(key=key, label=str(label), href=href, aria_sort=aria))
+    return result
+
+
+@dataclass(frozen=True)
+class Row:
+    case: Case
+    category: str
+    unit: str
+    next_due: dt.date | None
+    due_state: str  # "overdue", "due_soon" or ""
+
+
+def rows(cases: Iterable[Case], today: dt.date) -> list[Row]:
+    soon = add_working_days(today, DUE_SOON_WORKING_DAYS)
+    result = []
+    for case in cases:
+        due: dt.date | None = getattr(case, "next_due", None)
+        state = (
+            "" if due is None else "overdue" if due < today else "due_soon" if due <= soon else ""
+        )
+        unit = case.handler_unit or case.department
+        result.append(
+            Row(
+                case=case,
+                category=category_name(case.category) or case.category,
+                unit=unit.name,
+                next_due=due,
+                due_state=state,
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class PageLink:
+    label: str
+    href: str
+    rel: str
+
+
+def page_links(params: QueryDict, page: Page) -> list[PageLink]:
+    links = []
+    if page.has_previous():
+        href = _query(params, page=str(page.previous_page_number()))
+        links.append(PageLink(str(_("上一页")), href, "prev"))
+    if page.has_next():
+        links.append(
+            PageLink(str(_("下一页")), _query(params, page=str(page.next_page_number())), "next")
+        )
+    return links
+
+
+# --- Case page --------------------------------------------------------------------------------
+
+# The step that moves a case on, when it is allowed: shown first and prominent.
+PRIMARY_ORDER = (
+    "accept",
+    "answer",
+    "dispatch",
+    "start_mediation",
+    "record_agreement",
+    "decide",
+    "resume",
+)
+DANGER = frozenset({"reject", "terminate", "mark_duplicate"})
+EVENT_LABELS: dict[str, Any] = {"submit": _("提交")}
+# Event data shown on the timeline (other keys are bookkeeping: left out).
+DATA_LABELS: dict[str, Any] = {
+    "channel": _("渠道"),
+    "handler_unit": _("承办单位"),
+    "accepted_by": _("受理单位"),
+    "department": _("接收部门"),
+    "from": _("原所在单位"),
+    "ground": _("依据"),
+    "decision": _("决定"),
+    "amount_recovered": _("挽回经济损失（元）"),
+    "authority": _("有权处理的部门"),
+    "of": _("重复的举报"),
+    "kind": _("转为"),
+    "new_case": _("新案件"),
+    "converted_from": _("由咨询转来"),
+    "due": _("限期"),
+    "satisfaction": _("满意度"),
+    "resolved": _("问题是否解决"),
+}
+UNIT_KEYS = ("handler_unit", "accepted_by", "department", "from")
+GROUND_LABELS = {**REJECTION_GROUND_LABELS, **TERMINATION_GROUND_LABELS}
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    label: str
+    due: dt.date
+    met_at: dt.datetime | None
+    state: str  # "met", "overdue", "due_soon", "paused" or "running"
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: dt.datetime
+    label: str
+    by: str
+    department: str
+    note: str
+    details: list[tuple[str, str]]
+    internal: bool
+
+
+def _deadline_views(case: Case, payload: dict[str, Any], today: dt.date) -> list[DeadlineView]:
+    soon = add_working_days(today, DUE_SOON_WORKING_DAYS)
+    views = []
+    for item in payload["deadlines"]:
+        due = dt.date.fromisoformat(item["due"])
+        met_at = dt.datetime.fromisoformat(item["met_at"]) if item["met_at"] else None
+        if met_at is not None:
+            state = "met"
+        elif item["overdue"]:
+            state = "overdue"
+        elif case.paused_since is not None:
+            state = "paused"
+        else:
+            state = "due_soon" if due <= soon else "running"
+        label = ClockKind(item["kind"]).label if item["kind"] in ClockKind.values else item["kind"]
+        views.append(DeadlineView(str(label), due, met_at, state))
+    return views
+
+
+def _value_text(key: str, value: Any, units: Mapping[str, str], case: Case) -> str:
+    if key in UNIT_KEYS and isinstance(value, str):
+        return units.get(value, value)
+    if key == "ground":
+        return str(GROUND_LABELS.get(value, value))
+    if key in ("decision", "kind"):
+        return str(CHOICE_LABELS[key].get(value, value))
+    if key == "channel":
+        return str(dict(Channel.choices).get(value, value))
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    return str(value)
+
+
+def _event_views(case: Case, payload: dict[str, Any]) -> list[EventView]:
+    events = payload["timeline"]
+    codes = {
+        event["data"][key]
+        for event in events
+        for key in UNIT_KEYS
+        if isinstance(event["data"].get(key), str)
+    }
+    units = dict(Department.objects.filter(code__in=codes).values_list("code", "name"))
+    views = []
+    for event in events:
+        spec = action_spec(case.kind, event["action"])
+        label = spec.label if spec else EVENT_LABELS.get(event["action"], event["action"])
+        details = [
+            (str(DATA_LABELS.get(key, key)), _value_text(key, value, units, case))
+            for key, value in event["data"].items()
+            if key in DATA_LABELS and value not in (None, "", [])
+        ]
+        views.append(
+            EventView(
+                at=dt.datetime.fromisoformat(event["at"]),
+                label=str(label),
+                by=event["by"],
+                department=event["department"] or "",
+                note=event["note"],
+                details=details,
+                internal=event.get("visibility") == Visibility.INTERNAL,
+            )
+        )
+    return views
+
+
+def _action_forms(case: Case, user: User, bound: ActionForm | None) -> list[ActionForm]:
+    """One form per action this user may take now; the submitted one keeps its input."""
+    forms = []
+    for action in allowed_actions(case, user):
+        form = bound if bound is not None and bound.spec.name == action else None
+        form = form or action_form(case, action)
+        if form is not None:
+            forms.append(form)
+    return forms
+
+
+def case_context(case: Case, user: User, *, bound: ActionForm | None = None) -> dict[str, Any]:
+    """The case as staff see it, and one form per action this user may take now."""
+    today = local_date(timezone.now())
+    payload = case_payload(case, user)
+    forms = _action_forms(case, user, bound)
+    primary = next((f for name in PRIMARY_ORDER for f in forms if f.spec.name == name), None)
+    return {
+        "case": case,
+        "payload": payload,
+        "deadlines": _deadline_views(case, payload, today),
+        "events": _event_views(case, payload),
+        "primary": primary,
+        "others": [form for form in forms if form is not primary],
+        "danger": DANGER,
+        "open_form": bound.spec.name if bound is not None else "",
+    }
