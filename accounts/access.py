@@ -41,7 +41,7 @@ def users_managed_by(user: User) -> QuerySet[User]:
     outside = Membership.objects.exclude(_under(paths, "department__path"))
     return (
         User.objects.filter(pk__in=inside.values("user_id"))
-        .exclude(pk__in=[])
+        .exclude(pk__in=outside.values("user_id"))
         .exclude(is_superuser=True)
     )
 

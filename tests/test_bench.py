@@ -139,8 +139,23 @@ def test_copy_values_follow_postgresql_text_format():
 
 
 def test_copy_text_appends_the_defaults_and_escapes_what_needs_it(db):
-    table = Table(CaseEvent, ["id", "case_id", "seq", "at", "action", "actor_id", "department_id",
-                              "visibility", "note", "data", "prev_hash", "hash"])  # fmt: skip
+    table = Table(
+        CaseEvent,
+        [
+            "id",
+            "case_id",
+            "seq",
+            "at",
+            "action",
+            "actor_id",
+            "department_id",
+            "visibility",
+            "note",
+            "data",
+            "prev_hash",
+            "hash",
+        ],
+    )
     at = dt.datetime(2026, 3, 15, 10, tzinfo=dt.UTC)
     plain = (1, 2, 1, at, "submit", None, "330106", "public", "经网站提交", {"x": 1}, "0", "h")
     tricky = (2, 2, 2, at, "accept", 5, "330106", "public", "line\nbreak\t", {}, "h", "i")
@@ -150,15 +165,41 @@ def test_copy_text_appends_the_defaults_and_escapes_what_needs_it(db):
     lines = text.split("\n")
     assert len(lines) == 3 and lines[2] == ""
     fields = lines[0].split("\t")
-    assert fields[:3] + fields[4:] == ["1", "2", "1", "submit", "\\N", "330106", "public",
-                                       "经网站提交", '{"x": 1}', "0", "h"]  # fmt: skip
+    assert fields[:3] + fields[4:] == [
+        "1",
+        "2",
+        "1",
+        "submit",
+        "\\N",
+        "330106",
+        "public",
+        "经网站提交",
+        '{"x": 1}',
+        "0",
+        "h",
+    ]
     assert dt.datetime.fromisoformat(fields[3]) == at
     assert "line\\nbreak\\t" in lines[1]
 
 
 def test_copy_text_takes_the_fast_path_when_nothing_needs_escaping(db):
-    table = Table(CaseEvent, ["id", "case_id", "seq", "at", "action", "actor_id", "department_id",
-                              "visibility", "note", "data", "prev_hash", "hash"])  # fmt: skip
+    table = Table(
+        CaseEvent,
+        [
+            "id",
+            "case_id",
+            "seq",
+            "at",
+            "action",
+            "actor_id",
+            "department_id",
+            "visibility",
+            "note",
+            "data",
+            "prev_hash",
+            "hash",
+        ],
+    )
     at = dt.datetime(2026, 3, 15, 10, tzinfo=dt.UTC)
     row = (1, 2, 1, at, "submit", None, "330106", "public", "", {"x": [1, "中"]}, "0", "h")
 
@@ -212,10 +253,15 @@ def test_closed_loop_measures_only_inside_its_window(server):
     marks: list[str] = []
 
     result = loadgen.closed_loop(
-        "127.0.0.1", server, lambda i: loadgen.Request("GET", "/"), connections=4, seconds=0.5,
-        warmup=0.2, on_measure_start=lambda: marks.append("start"),
+        "127.0.0.1",
+        server,
+        lambda i: loadgen.Request("GET", "/"),
+        connections=4,
+        seconds=0.5,
+        warmup=0.2,
+        on_measure_start=lambda: marks.append("start"),
         on_measure_end=lambda: marks.append("end"),
-    )  # fmt: skip
+    )
 
     assert marks == ["start", "end"]
     assert result.ok > 10 and result.errors == 0
@@ -237,9 +283,13 @@ def test_errors_are_counted_apart_from_latencies(server):
 
 def test_fixed_rate_keeps_the_schedule_and_counts_from_the_due_time(server):
     result = loadgen.fixed_rate(
-        "127.0.0.1", server, lambda i: loadgen.Request("GET", "/slow"), rate=40, seconds=0.5,
+        "127.0.0.1",
+        server,
+        lambda i: loadgen.Request("GET", "/slow"),
+        rate=40,
+        seconds=0.5,
         connections=1,
-    )  # fmt: skip
+    )
 
     assert result.ok == 20
     # One connection and 50 ms per answer cannot keep 40/s: later requests start late, and the
@@ -263,11 +313,14 @@ def test_a_refused_connection_is_an_error_not_a_crash():
 
 def _load(throughput: float, p99: float) -> dict[str, object]:
     return {
-        "throughput_per_s": throughput, "requests_ok": 100,
+        "throughput_per_s": throughput,
+        "requests_ok": 100,
         "latency": {"p50_ms": 10.0, "p99_ms": p99, "max_ms": p99},
-        "cpu": {"machine_ms_per_request": 5.0,
-                "by_group_ms_per_request": {"web": 3.0, "postgresql": 1.0, "bench process": 1.0}},
-    }  # fmt: skip
+        "cpu": {
+            "machine_ms_per_request": 5.0,
+            "by_group_ms_per_request": {"web": 3.0, "postgresql": 1.0, "bench process": 1.0},
+        },
+    }
 
 
 def test_the_report_puts_each_figure_beside_its_baseline_and_target(tmp_path):
@@ -275,13 +328,20 @@ def test_the_report_puts_each_figure_beside_its_baseline_and_target(tmp_path):
         "target": "postgresql",
         "database": {"vendor": "postgresql", "cases": 1000, "open_clocks": 10},
         "intake": {
-            "api": _load(320, 80), "raw": _load(1600, 20), "throughput_ratio": 0.2,
-            "cpu_ratio": 4.0, "fixed_rate": {"rate": 100, **_load(100, 60)},
-            "profile": {"queries": 19, "sql_ms": 5.0, "seconds": 0.02,
-                        "slowest": [{"ms": 1.0, "sql": "SELECT 1"}]},
+            "api": _load(320, 80),
+            "raw": _load(1600, 20),
+            "throughput_ratio": 0.2,
+            "cpu_ratio": 4.0,
+            "fixed_rate": {"rate": 100, **_load(100, 60)},
+            "profile": {
+                "queries": 19,
+                "sql_ms": 5.0,
+                "seconds": 0.02,
+                "slowest": [{"ms": 1.0, "sql": "SELECT 1"}],
+            },
         },
         "sweep": {"runs": [{"seconds": 12.0}, {"seconds": 0.4}]},
-    }  # fmt: skip
+    }
 
     text = report.render([result])
     json_path, text_path = report.write([result], tmp_path, started="now")

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import Membership, User
 from cases import evidence
@@ -481,6 +482,18 @@ def test_the_services_field_errors_come_back_onto_the_form(cast, tree):
     assert refreshed(case).department_id == tree.county.code
 
 
+def test_transferring_to_another_county_through_the_page_hands_it_over(cast, tree):
+    case = complaint(cast.alice)
+    ken = signed_in(cast.ken)
+    page = ken.get(reverse("staff:case", args=[case.number])).content.decode()
+    assert 'list="units_transfer"' in page and '<option value="330102">' in page  # suggestions
+    response = act(ken, case, "transfer", department="330102", reason="经营地在上城区")
+    assert response.status_code == 302
+    assert response["Location"] == HOME  # out of Ken's reach now
+    assert refreshed(case).department_id == tree.neighbour.code
+    assert queue_numbers(signed_in(cast.nick).get(HOME)) == [case.number]
+
+
 def test_an_action_not_allowed_now_is_refused_with_a_message(cast):
     case = complaint(cast.alice)
     response = act(signed_in(cast.ken), case, "start_mediation", note="双方同意")
@@ -533,3 +546,75 @@ def test_a_negative_amount_is_refused_by_the_form(cast, tree):
     )
     assert response.status_code == 422
     assert refreshed(case).status == Status.MEDIATING
+
+
+def test_the_city_dispatches_an_escalated_case_to_a_county_through_the_page(cast, tree):
+    case = complaint(cast.alice)
+    perform(case, "escalate", by=cast.ken, reason="请市局指定管辖")
+    cathy = signed_in(cast.cathy)
+    page = cathy.get(reverse("staff:case", args=[case.number])).content.decode()
+    assert '<option value="330102">上城区（330102）</option>' in page  # a select, not a code field
+    response = act(cathy, case, "dispatch", department=tree.neighbour.code)
+    assert response.status_code == 302
+    assert refreshed(case).department_id == tree.neighbour.code
+    assert queue_numbers(signed_in(cast.nick).get(HOME)) == [case.number]
+    assert queue_numbers(signed_in(cast.ken).get(HOME)) == []
+
+
+def test_the_head_decides_on_a_report_through_the_page(cast):
+    tip = report(cast.bob)
+    perform(tip, "accept", by=cast.ken)
+    helen = signed_in(cast.helen)
+    page = helen.get(reverse("staff:case", args=[tip.number]))
+    assert action_forms(page) == {"extend", "decide"}
+    assert action_forms(signed_in(cast.ken).get(reverse("staff:case", args=[tip.number]))) == {
+        "pause"
+    }
+    response = act(helen, tip, "decide", decision="filed", note="涉嫌无证经营，予以立案。")
+    assert response.status_code == 302
+    assert refreshed(tip).outcome == "case_filed"
+
+
+def test_a_consultation_is_answered_through_the_page(cast):
+    question = submit_case(
+        kind=Kind.CONSULTATION,
+        by=cast.alice,
+        payload={"department": "330106", "question": "退货期限？"},
+    )
+    ken = signed_in(cast.ken)
+    assert action_forms(ken.get(reverse("staff:case", args=[question.number]))) == {
+        "answer", "convert",
+    }  # fmt: skip
+    assert act(ken, question, "answer", answer="七日无理由退货。").status_code == 302
+    assert refreshed(question).answer == "七日无理由退货。"
+
+
+def test_a_paused_clock_is_not_overdue_until_it_runs_again(cast, tree):
+    paused, running = complaint(cast.alice), complaint(cast.bob)
+    for case in (paused, running):
+        perform(case, "accept", by=cast.ken, handler_unit=tree.station.code)
+        perform(case, "start_mediation", by=cast.sam)
+    perform(paused, "pause", by=cast.sam, reason="送检")
+    Deadline.objects.filter(kind="mediate").update(due=today() - dt.timedelta(days=1))
+    overdue = signed_in(cast.sam).get(reverse("staff:queue", args=["overdue"]))
+    assert queue_numbers(overdue) == [running.number]
+
+
+def test_a_large_subtree_is_matched_by_path_with_the_same_result(cast, monkeypatch):
+    case = complaint(cast.alice)
+    perform(case, "accept", by=cast.ken)
+    by_codes = queue_numbers(signed_in(cast.cathy).get(reverse("staff:queue", args=["in-hand"])))
+    monkeypatch.setattr("workbench.selectors.SUBTREE_CODES_LIMIT", 1)
+    by_path = queue_numbers(signed_in(cast.cathy).get(reverse("staff:queue", args=["in-hand"])))
+    assert by_codes == by_path == [case.number]
+    assert queue_numbers(signed_in(cast.nick).get(reverse("staff:queue", args=["in-hand"]))) == []
+
+
+def test_the_workbench_speaks_english_when_asked(cast):
+    complaint(cast.alice)
+    ken = signed_in(cast.ken)
+    ken.cookies["django_language"] = "en"
+    with translation.override(translation.get_language()):  # the request leaves "en" active
+        html = ken.get(HOME).content.decode()
+    assert "Next deadline" in html
+    assert "下一期限" not in html

@@ -20,6 +20,7 @@ from cases.intake import submit_case
 from cases.models import Case, CaseEvent, Deadline, Status
 from departments.models import Department
 from ops import workload
+from ops.bench import country
 from supervision.models import DueSoonNotice, SupervisionOrder
 from supervision.sweeps import sweep_deadlines
 from workdays.calendar import add_working_days
@@ -44,9 +45,18 @@ NOTICE_CLOCKS = {"notify_termination", "notify_decision"}
 def generate(*args: str, cases: int = 300, seed: int = 7, days: int = 90) -> str:
     out = io.StringIO()
     call_command(
-        "generate_workload", "--cases", str(cases), "--seed", str(seed), "--days", str(days),
-        "--until", UNTIL.isoformat(), *args, stdout=out,
-    )  # fmt: skip
+        "generate_workload",
+        "--cases",
+        str(cases),
+        "--seed",
+        str(seed),
+        "--days",
+        str(days),
+        "--until",
+        UNTIL.isoformat(),
+        *args,
+        stdout=out,
+    )
     return out.getvalue()
 
 
@@ -58,9 +68,9 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
         "orders": list(SupervisionOrder.objects.order_by("id").values_list()),
         "notices": list(DueSoonNotice.objects.order_by("id").values_list("deadline", "due")),
         "consumers": list(
-            User.objects.filter(username__startswith="199").order_by("id").values_list(
-                "id", "username", "real_name", "phone"
-            )
+            User.objects.filter(username__startswith="199")
+            .order_by("id")
+            .values_list("id", "username", "real_name", "phone")
         ),
         "businesses": list(Business.objects.order_by("id").values_list("id", "name", "uscc")),
     }
@@ -282,23 +292,23 @@ def test_generating_again_on_generated_data_needs_no_force(generated):
 
 
 def test_spread_keeps_the_total_and_the_proportions():
-    parts = workload.spread(1000, [1, 2, 7])
+    parts = country.spread(1000, [1, 2, 7])
 
     assert sum(parts) == 1000
     assert parts == [100, 200, 700]
-    assert sum(workload.spread(7, [1, 1, 1])) == 7
+    assert sum(country.spread(7, [1, 1, 1])) == 7
 
 
 def test_march_15_and_after_double_11_are_peaks():
-    ordinary = workload.day_weight(dt.date(2026, 3, 10), holiday=False)
+    ordinary = country.day_weight(dt.date(2026, 3, 10), holiday=False)
 
-    assert workload.day_weight(dt.date(2026, 3, 15), holiday=False) > 2 * ordinary
-    assert workload.day_weight(dt.date(2026, 11, 15), holiday=False) > ordinary
-    assert workload.day_weight(dt.date(2026, 10, 2), holiday=True) > ordinary
+    assert country.day_weight(dt.date(2026, 3, 15), holiday=False) > 2 * ordinary
+    assert country.day_weight(dt.date(2026, 11, 15), holiday=False) > ordinary
+    assert country.day_weight(dt.date(2026, 10, 2), holiday=True) > ordinary
 
 
 def test_the_calendar_snapshot_agrees_with_the_working_day_calendar(db):
-    days = workload.Workdays.around(dt.date(2025, 9, 1), dt.date(2026, 12, 31))
+    days = country.Workdays.around(dt.date(2025, 9, 1), dt.date(2026, 12, 31))
     start = dt.date(2025, 9, 20)
     for offset in range(0, 420, 3):
         day = start + dt.timedelta(days=offset)

@@ -201,7 +201,7 @@ class ActionForm(forms.Form):
 
     def _field(self, param: Param) -> forms.Field:
         field = self._typed_field(param)
-        field.required = param.required and param.name != "handler_unit"
+        field.required = param.required
         field.label = PARAM_LABELS.get(param.name, param.name)
         field.help_text = PARAM_HELP.get(param.name, "")
         return field

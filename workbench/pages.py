@@ -19,6 +19,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Membership, Role, User
 from cases.categories import category_name
@@ -222,7 +223,7 @@ PRIMARY_ORDER = (
     "resume",
 )
 DANGER = frozenset({"reject", "terminate", "mark_duplicate"})
-EVENT_LABELS: dict[str, Any] = {"submit": _("提交")}
+EVENT_LABELS: dict[str, Any] = {"submit": pgettext_lazy("case event", "提交")}
 # Event data shown on the timeline (other keys are bookkeeping: left out).
 DATA_LABELS: dict[str, Any] = {
     "channel": _("渠道"),

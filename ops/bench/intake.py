@@ -32,9 +32,10 @@ from cases.events import GENESIS, event_digest
 from cases.models import Case, CaseEvent, Channel, ClockKind, Deadline
 from cases.numbering import format_number
 from cases.rules import local_date, rules_for
+from ops.bench.country import DEMANDS, Workdays
 from ops.bench.loadgen import LoadResult, Request
 from ops.bench.loading import Table
-from ops.workload import CASE_COLUMNS, DEADLINE_COLUMNS, DEMANDS, EVENT_COLUMNS, Workdays
+from ops.bench.rows import CASE_COLUMNS, DEADLINE_COLUMNS, EVENT_COLUMNS
 
 ACCEPT_WORKING_DAYS = 7
 
@@ -175,56 +176,122 @@ class RawRows:
             note=note,
         )
 
-    def rows(self, item: Complaint, case_id: int) -> tuple[tuple[Any, ...], ...]:
-        """The case, event and clock rows of a complaint filed now, as the intake writes them."""
+    def rows(
+        self, item: Complaint, case_id: int, *, draft: bool = False
+    ) -> tuple[tuple[Any, ...], ...]:
+        """The case, event and clock rows of a complaint filed now, as the intake writes them
+        (a draft: the case row only, before its id, number and hash are known)."""
         now = dt.datetime.now(dt.UTC)
         day = local_date(now)
         number = format_number(kind="complaint", received_on=day, sequence=case_id)
         data = {"channel": "web", "on_behalf": False}
-        digest = event_digest(
-            prev_hash=GENESIS, case_number=number, seq=1, at=now, action="submit",
-            actor_id=item.by.user_id, department_id=item.respondent.county, visibility="public",
-            note=self.note, data=data,
-        )  # fmt: skip
+        digest = (
+            ""
+            if draft
+            else event_digest(
+                prev_hash=GENESIS,
+                case_number=number,
+                seq=1,
+                at=now,
+                action="submit",
+                actor_id=item.by.user_id,
+                department_id=item.respondent.county,
+                visibility="public",
+                note=self.note,
+                data=data,
+            )
+        )
         values = {
-            "id": case_id, "number": number, "kind": "complaint", "status": "submitted",
-            "outcome": "", "rules": str(rules_for(now)), "channel": "web",
-            "department_id": item.respondent.county, "handler_unit_id": None, "received_at": now,
-            "consumer_id": item.by.user_id, "created_by_id": item.by.user_id,
-            "party_name": item.by.name, "party_phone": item.by.phone,
-            "party_address": item.by.address, "respondent_id": item.respondent.id,
-            "respondent_name": item.respondent.name, "respondent_uscc": item.respondent.uscc,
-            "respondent_address": item.respondent.address, "platform_name": "",
-            "platform_address": "", "category": item.category, "amount": Decimal(item.amount),
-            "occurred_on": item.occurred_on, "facts": item.facts, "demand": item.demand,
-            "notify_me": False, "answer": "", "amount_recovered": None, "satisfaction": None,
-            "resolved": None, "rated_at": None, "closed_at": None, "version": 1,
-            "event_head": digest, "created_at": now, "updated_at": now,
-        }  # fmt: skip
+            "id": case_id,
+            "number": number,
+            "kind": "complaint",
+            "status": "submitted",
+            "outcome": "",
+            "rules": str(rules_for(now)),
+            "channel": "web",
+            "department_id": item.respondent.county,
+            "handler_unit_id": None,
+            "received_at": now,
+            "consumer_id": item.by.user_id,
+            "created_by_id": item.by.user_id,
+            "party_name": item.by.name,
+            "party_phone": item.by.phone,
+            "party_address": item.by.address,
+            "respondent_id": item.respondent.id,
+            "respondent_name": item.respondent.name,
+            "respondent_uscc": item.respondent.uscc,
+            "respondent_address": item.respondent.address,
+            "platform_name": "",
+            "platform_address": "",
+            "category": item.category,
+            "amount": Decimal(item.amount),
+            "occurred_on": item.occurred_on,
+            "facts": item.facts,
+            "demand": item.demand,
+            "notify_me": False,
+            "answer": "",
+            "amount_recovered": None,
+            "satisfaction": None,
+            "resolved": None,
+            "rated_at": None,
+            "closed_at": None,
+            "version": 1,
+            "event_head": digest,
+            "created_at": now,
+            "updated_at": now,
+        }
         case = tuple(values[name] for name in CASE_COLUMNS) + self.case.tail
-        event = (case_id, 1, now, "submit", item.by.user_id, item.respondent.county, "public",
-                 self.note, data, GENESIS, digest) + self.event.tail  # fmt: skip
+        event = (
+            case_id,
+            1,
+            now,
+            "submit",
+            item.by.user_id,
+            item.respondent.county,
+            "public",
+            self.note,
+            data,
+            GENESIS,
+            digest,
+        ) + self.event.tail
         due = self.workdays.add(day, ACCEPT_WORKING_DAYS)
-        clock = (case_id, ClockKind.ACCEPT.value, item.respondent.county, day, due, None, 0, None,
-                 False, False, False, now) + self.deadline.tail  # fmt: skip
+        clock = (
+            case_id,
+            ClockKind.ACCEPT.value,
+            item.respondent.county,
+            day,
+            due,
+            None,
+            0,
+            None,
+            False,
+            False,
+            False,
+            now,
+        ) + self.deadline.tail
         return case, event, clock
 
 
 def _insert(table: Table, *, with_id: bool, placeholder: str) -> str:
+    """The INSERT of a table's columns (identifiers from the model, values as parameters)."""
     columns = table.db_columns if with_id else table.db_columns[1:]
     names = ", ".join(f'"{c}"' for c in columns)
-    return (
-        f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join([placeholder] * len(columns))})'
-    )
+    marks = ", ".join([placeholder] * len(columns))
+    return f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608
 
 
 Worker = Callable[[Callable[[], bool], Callable[[float], None], Callable[[], None]], None]
 
 
-def _run_threads(worker: Worker,
-                 *, connections: int, seconds: float, warmup: float,
-                 on_measure_start: Callable[[], None], on_measure_end: Callable[[], None]
-                 ) -> LoadResult:  # fmt: skip
+def _run_threads(
+    worker: Worker,
+    *,
+    connections: int,
+    seconds: float,
+    warmup: float,
+    on_measure_start: Callable[[], None],
+    on_measure_end: Callable[[], None],
+) -> LoadResult:
     """Run `worker(keep_going, record, linger)` on `connections` threads, measuring like
     closed_loop; `linger` holds a worker's connection open until the CPU window is closed."""
     lock = threading.Lock()
@@ -259,18 +326,27 @@ def _run_threads(worker: Worker,
     return result
 
 
-def raw_postgresql(items: list[Complaint], *, connections: int, seconds: float, warmup: float,
-                   on_measure_start: Callable[[], None], on_measure_end: Callable[[], None]
-                   ) -> LoadResult:  # fmt: skip
+def raw_postgresql(
+    items: list[Complaint],
+    *,
+    connections: int,
+    seconds: float,
+    warmup: float,
+    on_measure_start: Callable[[], None],
+    on_measure_end: Callable[[], None],
+) -> LoadResult:
     import psycopg
     from psycopg.types.json import Jsonb
 
     rows = RawRows.prepare()
     given = connection.settings_dict
     params = {
-        "dbname": given["NAME"], "user": given["USER"], "password": given["PASSWORD"] or None,
-        "host": given["HOST"] or None, "port": given["PORT"] or None,
-    }  # fmt: skip
+        "dbname": given["NAME"],
+        "user": given["USER"],
+        "password": given["PASSWORD"] or None,
+        "host": given["HOST"] or None,
+        "port": given["PORT"] or None,
+    }
     case_sql = _insert(rows.case, with_id=True, placeholder="%s")
     event_sql = _insert(rows.event, with_id=False, placeholder="%s")
     clock_sql = _insert(rows.deadline, with_id=False, placeholder="%s")
@@ -298,8 +374,14 @@ def raw_postgresql(items: list[Complaint], *, connections: int, seconds: float, 
                 record(started)
             linger()
 
-    return _run_threads(worker, connections=connections, seconds=seconds, warmup=warmup,
-                        on_measure_start=on_measure_start, on_measure_end=on_measure_end)  # fmt: skip
+    return _run_threads(
+        worker,
+        connections=connections,
+        seconds=seconds,
+        warmup=warmup,
+        on_measure_start=on_measure_start,
+        on_measure_end=on_measure_end,
+    )
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -317,15 +399,21 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
-def raw_sqlite(items: list[Complaint], *, connections: int, seconds: float, warmup: float,
-               on_measure_start: Callable[[], None], on_measure_end: Callable[[], None]
-               ) -> LoadResult:  # fmt: skip
+def raw_sqlite(
+    items: list[Complaint],
+    *,
+    connections: int,
+    seconds: float,
+    warmup: float,
+    on_measure_start: Callable[[], None],
+    on_measure_end: Callable[[], None],
+) -> LoadResult:
     rows = RawRows.prepare()
     path = str(settings.DATABASES["default"]["NAME"])
     case_sql = _insert(rows.case, with_id=False, placeholder="?")
     event_sql = _insert(rows.event, with_id=False, placeholder="?")
     clock_sql = _insert(rows.deadline, with_id=False, placeholder="?")
-    number_sql = f'UPDATE "{rows.case.name}" SET "number" = ?, "event_head" = ? WHERE "id" = ?'
+    number_sql = f'UPDATE "{rows.case.name}" SET "number" = ?, "event_head" = ? WHERE "id" = ?'  # noqa: S608
     counter = iter(range(10**12))
     lock = threading.Lock()
 
@@ -341,10 +429,10 @@ def raw_sqlite(items: list[Complaint], *, connections: int, seconds: float, warm
                 item = items[serial % len(items)]
             started = time.monotonic()
             db.execute("BEGIN IMMEDIATE")
-            case, event, clock = rows.rows(item, 0)
-            placeholder = [f"tmp-raw-{threading.get_ident()}-{serial}", *case[2:]]
-            cursor = db.execute(case_sql, [_sqlite_value(v) for v in placeholder])
-            case_id = cursor.lastrowid
+            draft = rows.rows(item, 0, draft=True)[0]
+            placeholder = [f"tmp-raw-{threading.get_ident()}-{serial}", *draft[2:]]
+            case_id = db.execute(case_sql, [_sqlite_value(v) for v in placeholder]).lastrowid
+            assert case_id is not None
             case, event, clock = rows.rows(item, case_id)
             db.execute(number_sql, (case[1], case[CASE_COLUMNS.index("event_head")], case_id))
             db.execute(event_sql, [_sqlite_value(v) for v in event])
@@ -354,5 +442,11 @@ def raw_sqlite(items: list[Complaint], *, connections: int, seconds: float, warm
         linger()
         db.close()
 
-    return _run_threads(worker, connections=connections, seconds=seconds, warmup=warmup,
-                        on_measure_start=on_measure_start, on_measure_end=on_measure_end)  # fmt: skip
+    return _run_threads(
+        worker,
+        connections=connections,
+        seconds=seconds,
+        warmup=warmup,
+        on_measure_start=on_measure_start,
+        on_measure_end=on_measure_end,
+    )

@@ -191,8 +191,9 @@ def fixed_rate(
     return LoadResult(elapsed, shared.latencies, shared.statuses)
 
 
-def sequential(host: str, port: int, source: RequestSource, *, count: int,
-               timeout: float = 120.0) -> LoadResult:  # fmt: skip
+def sequential(
+    host: str, port: int, source: RequestSource, *, count: int, timeout: float = 120.0
+) -> LoadResult:
     """`count` requests one after the other on one connection (slow pages: latency only)."""
     shared = _Shared()
     client = _Client(host, port, timeout)

@@ -27,6 +27,7 @@ from django.db.backends.utils import CursorWrapper
 
 Row = tuple[Any, ...]
 _NULL = "\\N"
+_JSON_TYPES = (dict, list)
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -54,10 +55,6 @@ _FORMATS: dict[type, Callable[[Any], str]] = {
     dict: _json,
     list: _json,
 }
-
-
-def _plain(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
 
 
 def _format_for(kind: type) -> Callable[[Any], str]:
@@ -113,7 +110,7 @@ class Table:
     def insert_sql(self) -> str:
         columns = ", ".join(f'"{column}"' for column in self.db_columns)
         marks = ", ".join(["%s"] * len(self.db_columns))
-        return f'INSERT INTO "{self.name}" ({columns}) VALUES ({marks})'
+        return f'INSERT INTO "{self.name}" ({columns}) VALUES ({marks})'  # noqa: S608 - model names
 
     def copy_text(self, rows: Sequence[Row]) -> str:
         """The rows as COPY text, each with the defaults appended.
@@ -124,8 +121,20 @@ class Table:
         no backslash but those of \\N); text that needs escaping takes the exact path instead.
         """
         tail = self.copy_tail + "\n"
+        dumps = json.dumps
         text = "".join(
-            "\t".join([_NULL if v is None else v if v.__class__ is str else _plain(v) for v in row])
+            "\t".join(
+                [
+                    v
+                    if type(v) is str
+                    else _NULL
+                    if v is None
+                    else dumps(v, ensure_ascii=False)
+                    if type(v) in _JSON_TYPES
+                    else str(v)
+                    for v in row
+                ]
+            )
             + tail
             for row in rows
         )
@@ -192,7 +201,7 @@ def is_postgresql() -> bool:
 
 def next_id(model: type[models.Model]) -> int:
     """One past the highest id (explicit ids keep the generated rows deterministic)."""
-    top = model.objects.aggregate(top=models.Max("pk"))["top"]
+    top = model._default_manager.aggregate(top=models.Max("pk"))["top"]
     return int(top or 0) + 1
 
 
@@ -260,7 +269,7 @@ def deferred_indexes(tables: Sequence[str], *, enabled: bool) -> Iterator[list[s
 def row_count_estimate(model: type[models.Model]) -> int:
     """Planner's row estimate on PostgreSQL (instant); an exact count elsewhere."""
     if not is_postgresql():
-        return model.objects.count()
+        return model._default_manager.count()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT reltuples::bigint FROM pg_class WHERE relname = %s", [model._meta.db_table]
@@ -276,10 +285,7 @@ def finish_tables(models_: Sequence[type[models.Model]]) -> None:
     with connection.cursor() as cursor:
         for model in models_:
             table = model._meta.db_table
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "
-                f'(SELECT COALESCE(MAX(id), 1) FROM "{table}"))',
-                [table],
-            )
+            top = f'SELECT COALESCE(MAX(id), 1) FROM "{table}"'  # noqa: S608 - a model's table
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence(%s, 'id'), ({top}))", [table])
         for model in models_:
             cursor.execute(f'ANALYZE "{model._meta.db_table}"')

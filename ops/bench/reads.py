@@ -110,13 +110,17 @@ def profile(method: str, path: str, token: str, body: bytes | None = None) -> di
     started = time.perf_counter()
     with CaptureQueriesContext(connection) as captured:
         if method == "POST":
-            response = client.post(path, body or b"", content_type="application/json",
-                                   headers=headers)  # fmt: skip
+            response = client.post(
+                path, body or b"", content_type="application/json", headers=headers
+            )
         else:
             response = client.get(path, headers=headers)
     seconds = time.perf_counter() - started
-    return {"status": response.status_code, "seconds": round(seconds, 4),
-            **query_profile(captured.captured_queries)}  # fmt: skip
+    return {
+        "status": response.status_code,
+        "seconds": round(seconds, 4),
+        **query_profile(captured.captured_queries),
+    }
 
 
 def query_profile(queries: list[dict[str, str]]) -> dict[str, Any]:

@@ -62,18 +62,33 @@ def intake_lines(label: str, intake: dict[str, Any]) -> list[Line]:
         if k != "bench process"
     )
     return [
-        (f"{label} intake throughput", _num(api["throughput_per_s"], "/s"),
-         _num(raw["throughput_per_s"], "/s"), _num(intake["throughput_ratio"], "", 3),
-         TARGETS["intake_throughput"].text, _judge(api["throughput_per_s"], "intake_throughput")),
-        (f"{label} intake machine CPU/case", _num(api_cpu, " ms", 2), _num(raw_cpu, " ms", 2),
-         _num(intake["cpu_ratio"], "x", 1), TARGETS["intake_cpu"].text,
-         _judge(api_cpu, "intake_cpu")),
+        (
+            f"{label} intake throughput",
+            _num(api["throughput_per_s"], "/s"),
+            _num(raw["throughput_per_s"], "/s"),
+            _num(intake["throughput_ratio"], "", 3),
+            TARGETS["intake_throughput"].text,
+            _judge(api["throughput_per_s"], "intake_throughput"),
+        ),
+        (
+            f"{label} intake machine CPU/case",
+            _num(api_cpu, " ms", 2),
+            _num(raw_cpu, " ms", 2),
+            _num(intake["cpu_ratio"], "x", 1),
+            TARGETS["intake_cpu"].text,
+            _judge(api_cpu, "intake_cpu"),
+        ),
         (f"{label} intake web+db CPU/case", _num(server_cpu, " ms", 2), "", "", "", ""),
         (f"{label} intake p50 / p99", _lat(api), _lat(raw), "", "", ""),
-        (f"{label} intake p99 at {fixed['rate']:.0f}/s", _lat(fixed), "", "",
-         TARGETS["intake_fixed_p99"].text,
-         _judge(_get(fixed, "latency", "p99_ms"), "intake_fixed_p99")),
-    ]  # fmt: skip
+        (
+            f"{label} intake p99 at {fixed['rate']:.0f}/s",
+            _lat(fixed),
+            "",
+            "",
+            TARGETS["intake_fixed_p99"].text,
+            _judge(_get(fixed, "latency", "p99_ms"), "intake_fixed_p99"),
+        ),
+    ]
 
 
 def _lat(result: dict[str, Any]) -> str:
@@ -85,38 +100,74 @@ def _lat(result: dict[str, Any]) -> str:
 
 def read_lines(data: dict[str, Any]) -> list[Line]:
     lines: list[Line] = []
-    for key, label in (("case_page", "case page (consumer)"),
-                       ("queue_page_county", "queue page, county staff"),
-                       ("queue_page_city", "queue page, city staff")):  # fmt: skip
+    for key, label in (
+        ("case_page", "case page (consumer)"),
+        ("queue_page_county", "queue page, county staff"),
+        ("queue_page_city", "queue page, city staff"),
+    ):
         result = data.get(key)
         if result:
             p99 = _get(result, "latency", "p99_ms")
-            lines.append((f"{label} @{result['rate']:.0f}/s", _lat(result), "", "",
-                          TARGETS["page_p99"].text, _judge(p99, "page_p99")))  # fmt: skip
+            lines.append(
+                (
+                    f"{label} @{result['rate']:.0f}/s",
+                    _lat(result),
+                    "",
+                    "",
+                    TARGETS["page_p99"].text,
+                    _judge(p99, "page_p99"),
+                )
+            )
     for queue, result in (data.get("workbench_queue_county") or {}).items():
-        lines.append((f"workbench {queue} (in-process)", _lat(result), "", "",
-                      TARGETS["page_p99"].text, _judge(_get(result, "latency", "p99_ms"),
-                                                       "page_p99")))  # fmt: skip
+        lines.append(
+            (
+                f"workbench {queue} (in-process)",
+                _lat(result),
+                "",
+                "",
+                TARGETS["page_p99"].text,
+                _judge(_get(result, "latency", "p99_ms"), "page_p99"),
+            )
+        )
     for level in ("national", "province", "county"):
         result = data.get(f"overview_{level}")
         if result:
             p50 = _get(result, "latency", "p50_ms")
             target = TARGETS["overview_national"].text if level == "national" else ""
             judged = _judge(p50, "overview_national") if level == "national" else ""
-            lines.append((f"overview, {level} ({data['levels'][level]}) p50 / max",
-                          f"{_num(p50, ' ms')} / {_num(_get(result, 'latency', 'max_ms'), ' ms')}",
-                          "", "", target, judged))  # fmt: skip
+            lines.append(
+                (
+                    f"overview, {level} ({data['levels'][level]}) p50 / max",
+                    f"{_num(p50, ' ms')} / {_num(_get(result, 'latency', 'max_ms'), ' ms')}",
+                    "",
+                    "",
+                    target,
+                    judged,
+                )
+            )
     return lines
 
 
 def sweep_lines(sweep: dict[str, Any]) -> list[Line]:
     runs = sweep["runs"]
     return [
-        ("sweep_deadlines, first run", _num(runs[0]["seconds"], " s", 2), "", "",
-         TARGETS["sweep_first"].text, _judge(runs[0]["seconds"], "sweep_first")),
-        ("sweep_deadlines, idle re-run", _num(runs[1]["seconds"], " s", 2), "", "",
-         TARGETS["sweep_idle"].text, _judge(runs[1]["seconds"], "sweep_idle")),
-    ]  # fmt: skip
+        (
+            "sweep_deadlines, first run",
+            _num(runs[0]["seconds"], " s", 2),
+            "",
+            "",
+            TARGETS["sweep_first"].text,
+            _judge(runs[0]["seconds"], "sweep_first"),
+        ),
+        (
+            "sweep_deadlines, idle re-run",
+            _num(runs[1]["seconds"], " s", 2),
+            "",
+            "",
+            TARGETS["sweep_idle"].text,
+            _judge(runs[1]["seconds"], "sweep_idle"),
+        ),
+    ]
 
 
 def table(lines: Iterable[Line]) -> str:
@@ -134,8 +185,10 @@ def table(lines: Iterable[Line]) -> str:
 def _profile_lines(name: str, profile: dict[str, Any] | None) -> list[str]:
     if not profile:
         return []
-    lines = [f"{name}: {profile['queries']} queries, {profile['sql_ms']} ms in SQL "
-             f"(request {profile['seconds'] * 1000:.0f} ms in-process)"]  # fmt: skip
+    lines = [
+        f"{name}: {profile['queries']} queries, {profile['sql_ms']} ms in SQL "
+        f"(request {profile['seconds'] * 1000:.0f} ms in-process)"
+    ]
     lines += [f"    {q['ms']:>8.1f} ms  {q['sql'][:150]}" for q in profile["slowest"]]
     return lines
 

@@ -7,6 +7,7 @@ Every measurement runs beside its baseline in the same process, on the same data
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import platform
 import time
@@ -17,8 +18,10 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from cases.models import Case, Deadline
+from cases.rules import local_date
 from departments.models import NATIONAL_CODE, Department
 from ops.bench import intake, loadgen, reads
 from ops.bench.cpu import CpuWindow, Groups, descendants, postgres_pids
@@ -26,6 +29,7 @@ from ops.bench.figures import cores_busy, cpu_ms_per_request, ratio
 from ops.bench.loadgen import LoadResult
 from ops.bench.server import Gunicorn
 from ops.workload import generate_workload, generator_user
+from workdays.calendar import add_working_days
 
 CONSUMERS = 2000
 PAYLOADS = 5000
@@ -153,24 +157,41 @@ def run_intake(options: Options, server: Gunicorn, progress: Progress) -> dict[s
     loadgen.closed_loop(host, port, source, connections=options.connections, seconds=2.0)
     window = _window(groups)
     api = loadgen.closed_loop(
-        host, port, source, connections=options.connections, seconds=options.seconds,
-        warmup=options.warmup, on_measure_start=window.start, on_measure_end=window.stop,
-    )  # fmt: skip
+        host,
+        port,
+        source,
+        connections=options.connections,
+        seconds=options.seconds,
+        warmup=options.warmup,
+        on_measure_start=window.start,
+        on_measure_end=window.stop,
+    )
     api_result = measured(api, window)
     progress(f"  raw {options.target} ceiling, same concurrency")
     window = _window(groups)
     raw = (intake.raw_postgresql if connection.vendor == "postgresql" else intake.raw_sqlite)(
-        items, connections=options.connections, seconds=options.seconds,
-        warmup=options.warmup, on_measure_start=window.start, on_measure_end=window.stop,
-    )  # fmt: skip
+        items,
+        connections=options.connections,
+        seconds=options.seconds,
+        warmup=options.warmup,
+        on_measure_start=window.start,
+        on_measure_end=window.stop,
+    )
     raw_result = measured(raw, window)
     progress(f"  intake at a fixed {options.fixed_rate:.0f} req/s")
     window = _window(groups)
     fixed = loadgen.fixed_rate(
-        host, port, source, rate=options.fixed_rate, seconds=options.seconds,
-        connections=options.connections, warmup=options.warmup,
-        on_measure_start=window.start, on_measure_end=window.stop,
-    )  # fmt: skip
+        host,
+        port,
+        source,
+        rate=options.fixed_rate,
+        seconds=options.seconds,
+        connections=options.connections,
+        warmup=options.warmup,
+        on_measure_start=window.start,
+        on_measure_end=window.stop,
+    )
+    reads.profile("POST", "/api/v1/complaints", people[1].token, items[1].body())  # warm-up
     body = items[0].body()
     return {
         "api": api_result,
@@ -198,8 +219,9 @@ def run_reads(options: Options, server: Gunicorn, progress: Progress) -> dict[st
     codes = reads.levels(county)
     staff = {level: reads.staff_token(code) for level, code in codes.items()}
     people = intake.complainants(CONSUMERS)
-    pairs = reads.case_pages({p.user_id: p.token for p in people}, count=CASE_PAGES,
-                             seed=options.seed)  # fmt: skip
+    pairs = reads.case_pages(
+        {p.user_id: p.token for p in people}, count=CASE_PAGES, seed=options.seed
+    )
     groups = cpu_groups(server)
     host, port = "127.0.0.1", server.port
     out: dict[str, Any] = {"levels": codes}
@@ -208,53 +230,83 @@ def run_reads(options: Options, server: Gunicorn, progress: Progress) -> dict[st
         progress(f"  {name}: {options.read_rate:.0f} req/s for {options.seconds:.0f}s")
         window = _window(groups)
         load = loadgen.fixed_rate(
-            host, port, source, rate=options.read_rate, seconds=options.seconds,
-            connections=options.connections, warmup=min(options.warmup, 2.0),
-            on_measure_start=window.start, on_measure_end=window.stop,
-        )  # fmt: skip
-        out[name] = {"rate": options.read_rate, **measured(load, window),
-                     "profile": reads.profile("GET", path, token)}  # fmt: skip
+            host,
+            port,
+            source,
+            rate=options.read_rate,
+            seconds=options.seconds,
+            connections=options.connections,
+            warmup=min(options.warmup, 2.0),
+            on_measure_start=window.start,
+            on_measure_end=window.stop,
+        )
+        out[name] = {
+            "rate": options.read_rate,
+            **measured(load, window),
+            "profile": reads.profile("GET", path, token),
+        }
 
     first_token, first_number = pairs[0]
-    at_rate("case_page", reads.case_page_source(pairs), f"/api/v1/cases/{first_number}",
-            first_token)  # fmt: skip
+    at_rate(
+        "case_page", reads.case_page_source(pairs), f"/api/v1/cases/{first_number}", first_token
+    )
     for level in ("county", "city"):
         path = "/api/v1/cases?page_size=50"
-        at_rate(f"queue_page_{level}", reads.get(path, staff[level].token), path,
-                staff[level].token)  # fmt: skip
-    officer = staff["county"]
-    out["workbench_queue_county"] = {
-        queue.value: reads.timed_calls(
-            lambda q=queue: (
-                queue_counts(officer.user, officer.department),
-                list(queue_cases(officer.user, officer.department, q)[:50]),
-            ),
-            count=10,
+        at_rate(
+            f"queue_page_{level}", reads.get(path, staff[level].token), path, staff[level].token
         )
+    officer = staff["county"]
+
+    def queue_page(queue: Queue) -> Callable[[], object]:
+        """What the workbench reads for one queue page: the counts of every queue, 50 rows."""
+        return lambda: (
+            queue_counts(officer.user, officer.department),
+            list(queue_cases(officer.user, officer.department, queue)[:50]),
+        )
+
+    out["workbench_queue_county"] = {
+        queue.value: reads.timed_calls(queue_page(queue), count=10)
         for queue in (Queue.TO_ACCEPT, Queue.IN_HAND, Queue.OVERDUE)
     }
     for level in ("national", "province", "county"):
         path = f"/api/v1/stats/overview?department={codes[level]}"
         progress(f"  overview at {level} level ({codes[level]})")
-        load = loadgen.sequential(host, port, reads.get(path, staff[level].token),
-                                  count=5 if level == "national" else 10)  # fmt: skip
-        out[f"overview_{level}"] = {**load.as_dict(),
-                                    "profile": reads.profile("GET", path, staff[level].token)}  # fmt: skip
+        load = loadgen.sequential(
+            host, port, reads.get(path, staff[level].token), count=5 if level == "national" else 10
+        )
+        profile = reads.profile("GET", path, staff[level].token)
+        out[f"overview_{level}"] = {**load.as_dict(), "profile": profile}
     return out
+
+
+def sweep_day() -> dt.date:
+    """The next daily sweep after the generated state (the last day's sweep already ran): the
+    first working day after yesterday, so that clocks do fall due on it."""
+    yesterday = local_date(timezone.now()) - dt.timedelta(days=1)
+    return add_working_days(yesterday, 1)
 
 
 def run_sweep(progress: Progress) -> dict[str, Any]:
     from supervision.sweeps import sweep_deadlines
 
+    day = sweep_day()
     runs = []
     for label in ("first", "second (nothing new)"):
-        progress(f"  sweep_deadlines: {label} run")
+        progress(f"  sweep_deadlines as of {day}: {label} run")
         started = time.perf_counter()
-        result = sweep_deadlines()
-        runs.append({"run": label, "seconds": round(time.perf_counter() - started, 2),
-                     **dataclasses.asdict(result)})  # fmt: skip
-    return {"open_clocks": Deadline.objects.filter(met_at__isnull=True, cancelled=False).count(),
-            "runs": runs}  # fmt: skip
+        result = sweep_deadlines(today=day)
+        runs.append(
+            {
+                "run": label,
+                "seconds": round(time.perf_counter() - started, 2),
+                **dataclasses.asdict(result),
+            }
+        )
+    return {
+        "today": day.isoformat(),
+        "open_clocks": Deadline.objects.filter(met_at__isnull=True, cancelled=False).count(),
+        "runs": runs,
+    }
 
 
 def web_env(options: Options) -> dict[str, str]:
@@ -262,6 +314,16 @@ def web_env(options: Options) -> dict[str, str]:
     if options.redis_url:
         env["REDIS_URL"] = options.redis_url
     return env
+
+
+def purge_broker() -> None:
+    """Drop the delivery tasks the run queued on the bench's own broker (no worker reads it)."""
+    from open12315.celery import app
+
+    try:
+        app.control.purge()
+    except Exception:  # noqa: BLE001 - an in-memory broker has nothing to purge
+        return
 
 
 def run(options: Options, progress: Progress) -> dict[str, Any]:
@@ -278,6 +340,7 @@ def run(options: Options, progress: Progress) -> dict[str, Any]:
             result["reads"] = run_reads(options, server, progress)
     if options.reads:
         result["sweep"] = run_sweep(progress)
+    purge_broker()
     result["machine_after"] = machine()
     result["settings"] = {"DEBUG": settings.DEBUG}
     return result

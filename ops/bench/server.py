@@ -36,7 +36,8 @@ class Gunicorn:
             sys.executable, "-m", "gunicorn", "open12315.wsgi:application",
             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
             "--worker-class", "sync", "--timeout", "120", "--backlog", "2048",
-            "--error-logfile", str(self.log / f"gunicorn-{self.port}.log"), "--log-level", "warning",
+            "--error-logfile", str(self.log / f"gunicorn-{self.port}.log"),
+            "--log-level", "warning",
         ]  # fmt: skip
         self.process = subprocess.Popen(  # noqa: S603 - fixed argument list
             command,

@@ -59,10 +59,21 @@ def test_accept_divert_mediate_agree_and_the_consumer_rates_it(desk, cast, tree)
         },
     )
 
+    submit_case(
+        kind=Kind.REPORT,
+        by=cast.bob,
+        payload={
+            "department": "330106",
+            "contact_address": "杭州市西湖区文二路2号",
+            "respondent": {"name": "西湖无证餐馆", "address": "杭州市西湖区天目山路5号"},
+            "facts": "无证经营，后厨卫生很差。",
+        },
+    )
+
     # Ken, the county's intake officer, finds it in his queue and diverts it to the station.
     ken = desk("ken")
     ken.goto("/staff/")
-    tab = ken.get_by_role("link", name=re.compile(r"待受理\s*1"))
+    tab = ken.get_by_role("link", name=re.compile(r"待受理\s*2"))
     assert tab.get_attribute("aria-current") == "page"
     ken.screenshot(path="/tmp/workbench_1_queue.png", full_page=True)
     ken.get_by_role("link", name=case.number).click()

@@ -121,20 +121,36 @@ class Command(BaseCommand):
         seconds = options["seconds"] or (8.0 if quick else 20.0)
         started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         cache = redis_url(options["redis_url"])
-        common = {"seed": options["seed"], "seconds": seconds, "warmup": 2.0 if quick else 3.0,
-                  "redis_url": cache, "reuse": options["reuse"]}  # fmt: skip
+        broker = cache or "memory://"
+        common = {
+            "seed": options["seed"],
+            "seconds": seconds,
+            "warmup": 2.0 if quick else 3.0,
+            "redis_url": cache,
+            "reuse": options["reuse"],
+        }
         results = []
         if not options["no_postgresql"]:
             url = options["database_url"]
             recreate_postgresql(url, reuse=options["reuse"])
-            results.append(self._run_child(url, {**common, "target": "postgresql", "cases": cases,
-                                                 "web_database_url": with_query(url, "conn_max_age=600")}))  # fmt: skip
+            child = {"target": "postgresql", "cases": cases}
+            # The web tier keeps its connections, as a production deployment would.
+            web_url = with_query(url, "conn_max_age=600")
+            results.append(
+                self._run_child(url, {**common, **child, "web_database_url": web_url}, broker)
+            )
         if not options["no_sqlite"]:
             path = self._sqlite_file(options["reuse"])
             url = f"sqlite:///{path}"
-            sqlite_cases = options["sqlite_cases"] or min(cases, SQLITE_CASES)
-            results.append(self._run_child(url, {**common, "target": "sqlite", "cases": sqlite_cases,
-                                                 "web_database_url": url, "reads": False}))  # fmt: skip
+            child = {
+                "target": "sqlite",
+                "cases": options["sqlite_cases"] or min(cases, SQLITE_CASES),
+            }
+            results.append(
+                self._run_child(
+                    url, {**common, **child, "web_database_url": url, "reads": False}, broker
+                )
+            )
         directory = Path(options["output"] or Path(settings.VAR_DIR) / "bench")
         json_path, text_path = report.write(results, directory, started=started)
         self.stdout.write(report.render(results))
@@ -149,7 +165,9 @@ class Command(BaseCommand):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return path
 
-    def _run_child(self, url: str, child_options: dict[str, Any]) -> dict[str, Any]:
+    def _run_child(
+        self, url: str, child_options: dict[str, Any], broker: str = "memory://"
+    ) -> dict[str, Any]:
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
             result_path = Path(handle.name)
         command = [
@@ -157,7 +175,10 @@ class Command(BaseCommand):
             "--child-options", json.dumps(child_options), "--child-result", str(result_path),
         ]  # fmt: skip
         child = subprocess.Popen(  # noqa: S603 - fixed argument list
-            command, cwd=settings.BASE_DIR, env={**os.environ, "DATABASE_URL": url}
+            command,
+            cwd=settings.BASE_DIR,
+            # The bench's own broker: its delivery tasks never reach a worker of another database.
+            env={**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": broker},
         )
         try:
             code = child.wait()

@@ -1,0 +1,297 @@
+"""The rows a simulated case leaves: the case, its hash-chained events (computed with
+`cases.events.event_digest`), its clocks with the marks the last sweep left on them, the
+supervision orders that sweep raised for late clocks (with their answers) and the due-soon
+notices it sent. The column lists name the model fields the generator fills (`loading.Table`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cases.events import GENESIS, event_digest
+from cases.models import ClockKind
+from cases.rules import SHANGHAI, local_date
+from ops.bench.loading import Row
+
+if TYPE_CHECKING:
+    from ops.bench.lifecycle import Life, Plan
+
+EVENT_STRIDE = 16  # ids per case: at most 6 workflow events + 3 orders with their answers
+CLOCK_STRIDE = 4  # at most 3 clocks per case, each with at most one order and one notice
+
+
+@dataclass
+class Clock:
+    index: int
+    kind: str
+    department: str
+    started_on: dt.date
+    due: dt.date
+    created_at: dt.datetime
+    met_at: dt.datetime | None = None
+    cancelled_at: dt.datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.met_at is None and self.cancelled_at is None
+
+    @property
+    def ended_at(self) -> dt.datetime | None:
+        return self.met_at or self.cancelled_at
+
+
+@dataclass
+class Event:
+    at: dt.datetime
+    action: str
+    actor: int | None
+    department: str | None
+    visibility: str
+    note: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Rows:
+    """The rows of one chunk, per table."""
+
+    cases: list[Row] = field(default_factory=list)
+    events: list[Row] = field(default_factory=list)
+    deadlines: list[Row] = field(default_factory=list)
+    orders: list[Row] = field(default_factory=list)
+    notices: list[Row] = field(default_factory=list)
+
+
+# --- Rendering a life ----------------------------------------------------------------
+
+
+def clock_marks(plan: Plan, clock: Clock, limit: dt.date) -> tuple[bool, bool]:
+    """(due_soon, overdue) as the sweep of the last day left them."""
+    if clock.cancelled_at is not None:
+        return False, False
+    if clock.met_at is not None:
+        return False, local_date(clock.met_at) > clock.due
+    overdue = clock.due < plan.last_day
+    return (not overdue and clock.due < limit), overdue
+
+
+def supervision(life: Life, clock: Clock, deadline_id: int, rows: Rows) -> None:
+    """The overdue order the sweep raised the day after the due date, and its answer: an order
+    past its own due date is answered (else the last sweep would have escalated it)."""
+    plan, rng = life.plan, life.rng
+    raised_on = clock.due + dt.timedelta(days=1)
+    raised = dt.datetime.combine(raised_on, dt.time(0, 5), tzinfo=SHANGHAI)
+    if raised_on > plan.last_day:
+        return
+    holder = clock.department if clock.kind != ClockKind.ACCEPT else life.fields["department_id"]
+    superior = plan.units[holder].parent
+    if superior is None:
+        return
+    order_id = plan.ids["order"] + life.offset * CLOCK_STRIDE + clock.index
+    due = plan.workdays.add(raised_on, 3)
+    label = plan.texts[f"clock:{clock.kind}"]
+    instructions = f"{label}已于 {clock.due.isoformat()} 届满仍未办结，请立即办理并说明超期原因。"
+    life.record(
+        Event(
+            raised,
+            "supervision_order",
+            None,
+            superior,
+            "internal",
+            instructions,
+            {
+                "order": order_id,
+                "kind": "overdue",
+                "from": superior,
+                "to": holder,
+                "due": due.isoformat(),
+            },
+        ),
+        action=False,
+    )
+    window = dt.datetime.combine(due, dt.time(17, 30), tzinfo=SHANGHAI) - raised
+    spare = (window - dt.timedelta(hours=8)).total_seconds()
+    answered_at = raised + dt.timedelta(hours=8, seconds=int(spare * rng.random()))
+    answered = due < plan.last_day or (answered_at < plan.cutoff and rng.random() < 0.7)
+    response, responder = "", None
+    if answered:
+        response, responder = "已督促承办人员加快办理，将按期反馈。", life.staff(holder)
+        life.record(
+            Event(
+                answered_at,
+                "supervision_answer",
+                responder,
+                holder,
+                "internal",
+                response,
+                {"order": order_id, "kind": "overdue"},
+            ),
+            action=False,
+        )
+    rows.orders.append(
+        (
+            order_id,
+            life.id,
+            deadline_id,
+            None,
+            "overdue",
+            superior,
+            holder,
+            instructions,
+            due,
+            "answered" if answered else "open",
+            response,
+            responder,
+            answered_at if answered else None,
+            None,
+            0,
+            raised,
+            None,
+            "",
+            "",
+        )
+    )
+
+
+def render(life: Life, rows: Rows) -> None:
+    plan = life.plan
+    limit = plan.workdays.add(plan.last_day, 3)
+    for clock in life.clocks:
+        deadline_id = plan.ids["deadline"] + life.offset * CLOCK_STRIDE + clock.index
+        due_soon, overdue = clock_marks(plan, clock, limit)
+        rows.deadlines.append(
+            (
+                deadline_id,
+                life.id,
+                clock.kind,
+                clock.department,
+                clock.started_on,
+                clock.due,
+                None,
+                0,
+                clock.met_at,
+                clock.cancelled_at is not None,
+                due_soon,
+                overdue,
+                clock.created_at,
+            )
+        )
+        if not plan.supervision:
+            continue
+        if overdue:
+            supervision(life, clock, deadline_id, rows)
+        if due_soon:
+            told = max(clock.created_at, plan.cutoff - dt.timedelta(hours=23, minutes=55))
+            rows.notices.append(
+                (
+                    plan.ids["notice"] + life.offset * CLOCK_STRIDE + clock.index,
+                    deadline_id,
+                    clock.due,
+                    told,
+                )
+            )
+    _render_events(life, rows)
+    _render_case(life, rows)
+
+
+def _render_events(life: Life, rows: Rows) -> None:
+    number = life.fields["number"]
+    previous = GENESIS
+    base = life.plan.ids["event"] + life.offset * EVENT_STRIDE
+    for seq, event in enumerate(sorted(life.events, key=lambda e: e.at), start=1):
+        digest = event_digest(
+            prev_hash=previous,
+            case_number=number,
+            seq=seq,
+            at=event.at,
+            action=event.action,
+            actor_id=event.actor,
+            department_id=event.department,
+            visibility=event.visibility,
+            note=event.note,
+            data=event.data,
+        )
+        rows.events.append(
+            (
+                base + seq - 1,
+                life.id,
+                seq,
+                event.at,
+                event.action,
+                event.actor,
+                event.department,
+                event.visibility,
+                event.note,
+                event.data,
+                previous,
+                digest,
+            )
+        )
+        previous = digest
+    life.fields["event_head"] = previous
+    life.fields["updated_at"] = max(e.at for e in life.events)
+
+
+CASE_COLUMNS = (
+    "id", "number", "kind", "status", "outcome", "rules", "channel", "department_id",
+    "handler_unit_id", "received_at", "consumer_id", "created_by_id", "party_name", "party_phone",
+    "party_address", "respondent_id", "respondent_name", "respondent_uscc", "respondent_address",
+    "platform_name", "platform_address", "category", "amount", "occurred_on", "facts", "demand",
+    "notify_me", "answer", "amount_recovered", "satisfaction", "resolved", "rated_at", "closed_at",
+    "version", "event_head", "created_at", "updated_at",
+)  # fmt: skip
+EVENT_COLUMNS = (
+    "id",
+    "case_id",
+    "seq",
+    "at",
+    "action",
+    "actor_id",
+    "department_id",
+    "visibility",
+    "note",
+    "data",
+    "prev_hash",
+    "hash",
+)
+DEADLINE_COLUMNS = (
+    "id", "case_id", "kind", "department_id", "started_on", "due", "paused_since",
+    "extended_days", "met_at", "cancelled", "due_soon", "overdue", "created_at",
+)  # fmt: skip
+ORDER_COLUMNS = (
+    "id", "case_id", "deadline_id", "tracking_id", "kind", "from_department_id",
+    "to_department_id", "instructions", "due", "status", "response", "responded_by_id",
+    "responded_at", "escalated_to_id", "round", "created_at", "created_by_id", "idempotency_key",
+    "request_hash",
+)  # fmt: skip
+NOTICE_COLUMNS = ("id", "deadline_id", "due", "created_at")
+USER_COLUMNS = (
+    "id",
+    "password",
+    "username",
+    "is_active",
+    "date_joined",
+    "real_name",
+    "phone",
+    "is_verified",
+    "updated_at",
+)
+BUSINESS_COLUMNS = ("id", "name", "uscc", "address", "county_id", "created_at", "updated_at")
+
+
+_CASE_ROW = operator.itemgetter(*CASE_COLUMNS)
+
+
+def _render_case(life: Life, rows: Rows) -> None:
+    f = life.fields
+    f.update(
+        status=life.status,
+        outcome=life.outcome,
+        handler_unit_id=life.handler,
+        closed_at=life.closed_at,
+        version=life.version,
+    )
+    rows.cases.append(_CASE_ROW(f))
