@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Role, User
@@ -410,13 +411,17 @@ def _file(submission: Submission, *, by: User, key: str | None, request_hash: st
     if key is not None:
         idempotency.remember(user=by, key=key, request_hash=request_hash, case=case)
     _claim_evidence(submission, case=case, by=by)
+    # The note is part of the hash-chained record: write it in the platform's language, never in
+    # whichever language the submitting browser happens to use.
+    with translation.override(settings.LANGUAGE_CODE):
+        note = _("经%(channel)s提交") % {"channel": Channel(submission.channel).label}
     append_event(
         case,
         action="submit",
         by=by,
         department=submission.unit,
         visibility=Visibility.PUBLIC,
-        note=_("经%(channel)s提交") % {"channel": Channel(submission.channel).label},
+        note=note,
         data={"channel": submission.channel, "on_behalf": submission.consumer is None},
         at=submission.received_at,
     )

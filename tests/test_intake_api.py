@@ -550,3 +550,16 @@ def test_case_numbers_are_unique_and_grow(api, cast):
     assert len(set(numbers)) == 3
     assert numbers == sorted(numbers)
     assert not Case.objects.filter(number__startswith="tmp-").exists()
+
+
+def test_the_submit_note_is_recorded_in_chinese_whatever_the_callers_language(api, cast):
+    from cases.models import CaseEvent
+
+    response = api.as_user(cast.alice).post_json(
+        "/api/v1/consultations",
+        {"department": "330106", "question": "请问退货规定？"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 201
+    event = CaseEvent.objects.get(case__number=response.json()["number"], action="submit")
+    assert event.note == "经网站提交"
