@@ -100,6 +100,7 @@ class DepartmentRef(Schema):
     code: str
     name: str
     level: str
+    bureau: str
 
 
 class PlatformOut(Schema):

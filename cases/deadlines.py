@@ -58,8 +58,10 @@ def cancel_clocks(case: Case, *kinds: str) -> int:
 
 
 def pause_clocks(case: Case, *kinds: str, on: dt.date | None = None) -> int:
-    return open_clocks(case, *kinds).filter(paused_since__isnull=True).update(
-        paused_since=on or today()
+    return (
+        open_clocks(case, *kinds)
+        .filter(paused_since__isnull=True)
+        .update(paused_since=on or today())
     )
 
 

@@ -64,7 +64,12 @@ def iso(moment: dt.datetime | None) -> str | None:
 def department_ref(department: Department | None) -> dict[str, str] | None:
     if department is None:
         return None
-    return {"code": department.code, "name": department.name, "level": department.level}
+    return {
+        "code": department.code,
+        "name": department.name,
+        "level": department.level,
+        "bureau": department.bureau_name,
+    }
 
 
 def party_label(kind: str) -> str:
@@ -238,7 +243,7 @@ def _public_event(event: CaseEvent, case: Case) -> dict[str, Any]:
         "at": iso(event.at),
         "action": event.action,
         "by": _public_actor(event, case, unit),
-        "department": unit.name if unit else None,
+        "department": unit.bureau_name if unit else None,
         "note": event.note,
         "data": public_event_data(event.action, case.kind, event.data),
         "visibility": event.visibility,
@@ -254,7 +259,7 @@ def _public_actor(event: CaseEvent, case: Case, unit: Department | None) -> str:
         return party_label(case.kind)
     if actor.business_id is not None and actor.business_id == case.respondent_id:
         return str(_("被投诉经营者"))
-    return (unit or case.public_department).name
+    return (unit or case.public_department).bureau_name
 
 
 # --- list rows ----------------------------------------------------------------------------------

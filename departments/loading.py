@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from departments.jurisdiction import invalidate_index
 from departments.models import LEVEL_DEPTH, NATIONAL_CODE, Department, Level
+from departments.naming import clear_names
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "divisions.csv"
 NATIONAL_NAME = "国家市场监督管理总局"
@@ -127,6 +128,7 @@ def load_divisions(*, path: Path = DEFAULT_FILE) -> LoadSummary:
     with transaction.atomic():
         summary = _apply(kept, skipped=len(divisions) - len(kept))
     invalidate_index()
+    clear_names()
     return summary
 
 

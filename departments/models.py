@@ -114,6 +114,13 @@ class Department(models.Model):
             return self.parent
         return self
 
+    @property
+    def bureau_name(self) -> str:
+        """The name the public knows: 杭州市西湖区市场监督管理局 (see departments.naming)."""
+        from departments.naming import bureau_name
+
+        return bureau_name(self)
+
     def is_within(self, other: Department) -> bool:
         return self.path.startswith(other.path)
 

@@ -34,7 +34,7 @@ def _facts(case: Case) -> dict[str, str]:
     return {
         "kind": str(case.get_kind_display()),
         "number": case.number,
-        "bureau": case.public_department.name,
+        "bureau": case.public_department.bureau_name,
     }
 
 

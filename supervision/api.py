@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from accounts.models import User
@@ -117,14 +118,16 @@ def _refused(exc: services.SupervisionError) -> ApiError:
 
 
 def _invalid(field: str, message: str) -> ApiError:
-    return ApiError(422, "invalid", "提交的数据有误，请按字段提示修改。", fields={field: [message]})
+    return ApiError(
+        422, "invalid", _("提交的数据有误，请按字段提示修改。"), fields={field: [message]}
+    )
 
 
 def _page(page: int, page_size: int) -> tuple[int, int]:
     if page < 1:
-        raise _invalid("page", "页码应为正整数。")
+        raise _invalid("page", _("页码应为正整数。"))
     if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise _invalid("page_size", f"每页条数应为 1 至 {MAX_PAGE_SIZE}。")
+        raise _invalid("page_size", _("每页条数应为 1 至 %(n)d。") % {"n": MAX_PAGE_SIZE})
     return (page - 1) * page_size, page * page_size
 
 
@@ -142,7 +145,9 @@ def list_orders(
     orders = selectors.orders_visible_to(user)
     if status:
         if status not in OrderStatus.values:
-            raise _invalid("status", "应为 " + " / ".join(OrderStatus.values) + "。")
+            raise _invalid(
+                "status", _("应为 %(choices)s 之一。") % {"choices": " / ".join(OrderStatus.values)}
+            )
         orders = orders.filter(status=status)
     if case:
         orders = orders.filter(case__number=case)
@@ -156,7 +161,7 @@ def create_order(request: HttpRequest, payload: OrderIn) -> Status[dict[str, Any
     user = _caller(request)
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > MAX_KEY_LENGTH:
-        raise _invalid("Idempotency-Key", f"幂等键最多 {MAX_KEY_LENGTH} 个字符。")
+        raise _invalid("Idempotency-Key", _("幂等键最多 %(n)d 个字符。") % {"n": MAX_KEY_LENGTH})
     case = get_case_for(user, payload.case)
     try:
         order = services.issue_manual_order(

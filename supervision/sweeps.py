@@ -107,6 +107,7 @@ def _ids(rows: QuerySet) -> Iterable[int]:
 
 
 def _overdue_clocks() -> QuerySet[Deadline]:
+    """Open overdue clocks that have not raised their order yet (none can above national)."""
     first_order = SupervisionOrder.objects.filter(
         deadline=OuterRef("pk"), kind=OrderKind.OVERDUE, round=0
     )

@@ -145,8 +145,8 @@ def test_the_consumers_timeline_leaves_out_internal_steps_and_names_the_county(a
 
     assert [event["action"] for event in case["timeline"]] == ["submit", "accept"]
     accept = case["timeline"][1]
-    assert accept["department"] == "西湖区"
-    assert accept["by"] == "西湖区"
+    assert accept["department"] == "杭州市西湖区市场监督管理局"
+    assert accept["by"] == "杭州市西湖区市场监督管理局"
     assert "Sam" not in str(case)
     assert "文新" not in str(case)
     assert case["department"]["code"] == "330106"

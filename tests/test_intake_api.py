@@ -88,7 +88,12 @@ def test_a_consumer_files_a_complaint_and_gets_the_case(api, cast):
     assert case["status"] == "submitted"
     assert case["rules"] == "o121"
     assert case["channel"] == "web"
-    assert case["department"] == {"code": "330106", "name": "西湖区", "level": "county"}
+    assert case["department"] == {
+        "code": "330106",
+        "name": "西湖区",
+        "level": "county",
+        "bureau": "杭州市西湖区市场监督管理局",
+    }
     assert case["received_at"].endswith("+08:00")
     assert case["party"] == {"name": "张爱丽", "phone": "13800000001", "address": WEB_ADDRESS}
     assert case["amount"] == "199.00"

@@ -473,7 +473,7 @@ def test_the_consumer_timeline_names_the_county_bureau_and_hides_the_diversion(
     seen_by_ken = case_payload(Case.objects.get(pk=case.pk), cast.ken)
 
     accept, mediation = seen_by_alice["timeline"][1:]
-    assert accept["department"] == mediation["department"] == tree.county.name
+    assert accept["department"] == mediation["department"] == tree.county.bureau_name
     assert "handler_unit" not in accept["data"]
     assert "文新" not in str(seen_by_alice)
     assert seen_by_ken["timeline"][1]["data"]["handler_unit"] == "330106001"

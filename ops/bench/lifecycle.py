@@ -12,7 +12,7 @@ import datetime as dt
 import random
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cases.models import ClockKind, Kind, Outcome, Status
@@ -43,6 +43,8 @@ SATISFACTION = Picker.of({5: 45, 4: 25, 3: 12, 2: 8, 1: 10})
 
 @dataclass
 class Plan:
+    """Everything decided before the first case: picked by every chunk, never changed by one."""
+
     seed: int
     cases: int
     days: int
@@ -61,15 +63,14 @@ class Plan:
     workdays: Workdays
     texts: dict[str, str]  # translated labels and notes
     categories: Picker
+    # The moment the workload is taken (midnight starting `until`) and the day of the last
+    # sweep before it: the state is the one at the end of that day.
+    cutoff: dt.datetime = field(init=False)
+    last_day: dt.date = field(init=False)
 
-    @property
-    def last_day(self) -> dt.date:
-        """The day the last sweep ran: the state is the one at the end of it."""
-        return self.until - dt.timedelta(days=1)
-
-    @property
-    def cutoff(self) -> dt.datetime:
-        return dt.datetime.combine(self.until, dt.time.min, tzinfo=SHANGHAI)
+    def __post_init__(self) -> None:
+        self.cutoff = dt.datetime.combine(self.until, dt.time.min, tzinfo=SHANGHAI)
+        self.last_day = self.until - dt.timedelta(days=1)
 
 
 # --- One case's life ---------------------------------------------------------------------------
