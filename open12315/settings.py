@@ -177,6 +177,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "deliver-notifications": {"task": "notifications.tasks.deliver_pending", "schedule": 60.0},
     "sweep-deadlines": {"task": "supervision.tasks.sweep_deadlines_task", "schedule": 300.0},
     "purge-unused-uploads": {"task": "cases.tasks.purge_unused_uploads", "schedule": 3600.0},
+    "purge-old-sms-codes": {"task": "accounts.tasks.purge_old_sms_codes", "schedule": 3600.0},
 }
 
 # Field encryption for ID numbers. Without a key (development), one is derived from SECRET_KEY.

@@ -36,6 +36,15 @@ def test_an_unknown_api_path_is_a_json_404(api, cast):
 
 
 def test_an_unknown_page_outside_the_api_is_an_html_404(client, db):
+    """The styled page, in Chinese."""
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+    assert "页面不存在" in response.content.decode()
+
+
+def test_a_consumer_at_the_workbench_gets_the_styled_403_page(client, cast):
+    client.force_login(cast.alice)
+    response = client.get("/staff/")
+    assert response.status_code == 403
+    assert "无权访问" in response.content.decode()
