@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck pytest bench clean
+.PHONY: install run test lint typecheck pytest bench messages clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ test: lint typecheck $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python manage.py bench
+
+# Refresh the English catalogue after adding strings (needs GNU gettext: apt-get install gettext).
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l en --no-obsolete \
+		--ignore "var/*" --ignore ".venv/*" --ignore "tests/*" --ignore "static/*"
+	$(BIN)/python manage.py compilemessages -l en --ignore ".venv/*"
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

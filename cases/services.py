@@ -405,6 +405,21 @@ def _mark_major(step: Step) -> None:
     _set(step, is_major=True)
 
 
+def _supervise(step: Step) -> None:
+    """A supervision order (督办单) to the unit holding the case, from the supervisor's body."""
+    from supervision.services import record_manual_order
+
+    assert step.grant.department is not None  # the ABOVE scope always names the supervising body
+    order = record_manual_order(
+        case=step.case,
+        by=step.by,
+        from_department=step.grant.department,
+        instructions=step.params["instructions"],
+        due=step.params.get("due"),
+    )
+    step.data.update(order=order.pk, to=order.to_department_id, due=order.due.isoformat())
+
+
 def _rate(step: Step) -> None:
     params = step.params
     _set(
@@ -445,6 +460,7 @@ APPLIERS: dict[str, Callable[[Step], None]] = {
     "answer": _answer,
     "mark_duplicate": _mark_duplicate,
     "mark_major": _mark_major,
+    "supervise": _supervise,
     "rate": _rate,
     "supplement": _supplement,
     "convert": _convert,

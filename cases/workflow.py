@@ -376,7 +376,9 @@ def _consumer_actions(open_states: tuple[str, ...]) -> tuple[ActionSpec, ...]:
 
 
 def _supervision_actions(open_states: tuple[str, ...]) -> tuple[ActionSpec, ...]:
-    """Supervisors above the holding unit; kept simple here (orders are a later step)."""
+    """Supervisors above the holding unit: `supervise` issues a supervision order (督办单) to the
+    unit holding the case (supervision.services.record_manual_order); `mark_major` flags the case
+    for tracking supervision (跟踪督办)."""
     common: dict[str, Any] = {
         "sources": open_states,
         "actor": ActorKind.STAFF,

@@ -83,7 +83,7 @@ def lock_case(case: Case) -> Case:
     )
 
 
-def raise_order(
+def create_order(
     case: Case,
     *,
     kind: str,
@@ -95,12 +95,10 @@ def raise_order(
     deadline: Deadline | None = None,
     tracking: Tracking | None = None,
     round: int = 0,
-    action: str = "supervision_order",
-    extra: dict[str, Any] | None = None,
     idempotency: tuple[str, str] = ("", ""),
 ) -> SupervisionOrder:
-    """Create an order on a case locked by the caller, record it on the timeline and alert the
-    unit addressed. The one place an order comes into being."""
+    """The one place an order comes into being; it alerts the unit addressed. The caller records
+    it on the timeline (`raise_order`, or `perform`'s `supervise` action for manual orders)."""
     order = SupervisionOrder.objects.create(
         case=case,
         deadline=deadline,
@@ -115,25 +113,53 @@ def raise_order(
         idempotency_key=idempotency[0],
         request_hash=idempotency[1],
     )
+    alerts.order_arrived(order)
+    return order
+
+
+def raise_order(
+    case: Case,
+    *,
+    action: str = "supervision_order",
+    extra: dict[str, Any] | None = None,
+    **order_fields: Any,
+) -> SupervisionOrder:
+    """Create an order the system raises (overdue, escalation, tracking) on a case locked by the
+    caller, and record it on the timeline as an internal event."""
+    order = create_order(case, **order_fields)
     data = {
         "order": order.pk,
-        "kind": kind,
-        "from": from_department.code,
-        "to": to_department.code,
-        "due": due.isoformat(),
+        "kind": order.kind,
+        "from": order.from_department_id,
+        "to": order.to_department_id,
+        "due": order.due.isoformat(),
         **(extra or {}),
     }
     append_event(
         case,
         action=action,
-        by=by,
-        department=from_department,
+        by=order.created_by,
+        department=order.from_department,
         visibility=Visibility.INTERNAL,
-        note=instructions,
+        note=order.instructions,
         data=data,
     )
-    alerts.order_arrived(order)
     return order
+
+
+def record_manual_order(
+    *, case: Case, by: User, from_department: Department, instructions: str, due: dt.date | None
+) -> SupervisionOrder:
+    """The order behind the workflow's `supervise` action; `perform` appends the event."""
+    return create_order(
+        case,
+        kind=OrderKind.MANUAL,
+        from_department=from_department,
+        to_department=holding_unit(case),
+        instructions=instructions,
+        due=due or default_due(local_today()),
+        by=by,
+    )
 
 
 # --- Manual orders ----------------------------------------------------------------------------
@@ -213,20 +239,20 @@ def issue_manual_order(
 def _issue(
     case: Case, by: User, text: str, due: dt.date, idempotency: tuple[str, str]
 ) -> SupervisionOrder:
+    """Manual orders go through the one path for case actions: `perform(case, "supervise")`."""
     locked = lock_case(case)
-    department = supervising_department(locked, by)
-    if department is None:
+    if supervising_department(locked, by) is None:
         raise NotAllowed(_("只有上级部门的督办人员可以对办理中的案件发出督办单。"))
-    return raise_order(
-        locked,
-        kind=OrderKind.MANUAL,
-        from_department=department,
-        to_department=holding_unit(locked),
-        instructions=text,
-        due=due,
-        by=by,
-        idempotency=idempotency,
-    )
+    try:
+        perform(locked, "supervise", by=by, instructions=text, due=due.isoformat())
+    except WorkflowError as exc:
+        raise NotAllowed(str(exc)) from exc
+    order = SupervisionOrder.objects.filter(case=locked, kind=OrderKind.MANUAL, created_by=by)
+    issued = order.latest("id")
+    if idempotency[0]:
+        issued.idempotency_key, issued.request_hash = idempotency
+        issued.save(update_fields=["idempotency_key", "request_hash"])
+    return issued
 
 
 # --- Answering --------------------------------------------------------------------------------

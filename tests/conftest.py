@@ -137,6 +137,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _platform_language():
+    """Each test starts in Chinese; a request in English must not leak into the next test."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.activate("zh-hans")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_calendar_cache():
     """Years an admin entered in one test must not leak into the next through the cache."""
     from workdays.calendar import clear_cache

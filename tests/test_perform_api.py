@@ -172,4 +172,4 @@ def test_a_station_officer_mediates_and_the_consumer_sees_the_county_bureau(
 
     assert response.status_code == 200
     timeline = api.as_user(cast.alice).get(f"/api/v1/cases/{complaint.number}").json()["timeline"]
-    assert [step["department"] for step in timeline] == [tree.county.name] * 3
+    assert [step["department"] for step in timeline] == [tree.county.bureau_name] * 3

@@ -209,7 +209,7 @@ def test_a_city_supervisor_orders_the_county(api, cast, complaint):
     assert order.created_by == cast.cathy
     alerted = Notification.objects.filter(case=complaint, subject__startswith="督办单")
     assert sorted(alerted.values_list("recipient__username", flat=True)) == ["helen", "ken"]
-    event = CaseEvent.objects.get(case=complaint, action="supervision_order")
+    event = CaseEvent.objects.get(case=complaint, action="supervise")
     assert event.visibility == Visibility.INTERNAL and event.actor == cast.cathy
 
 
@@ -266,3 +266,23 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_order(api, cast
 def test_a_closed_case_cannot_be_supervised_by_hand(api, cast, complaint):
     act(complaint, "reject", by=cast.ken, on=dt.date(2026, 6, 2), ground="out_of_scope", reason="x")
     assert create(api, cast.cathy, complaint.number).status_code == 403
+
+
+def test_the_supervise_action_of_the_case_api_issues_the_same_order(api, cast, complaint):
+    """One path: the workflow's `supervise` action and the orders endpoint both make an order."""
+    response = api.as_user(cast.cathy).post_json(
+        f"/api/v1/cases/{complaint.number}/actions",
+        {"action": "supervise", "instructions": "请尽快受理。"},
+    )
+
+    assert response.status_code == 200
+    order = Order.objects.get()
+    assert (order.kind, order.from_department_id, order.to_department_id) == (
+        OrderKind.MANUAL,
+        "330100",
+        "330106",
+    )
+    event = CaseEvent.objects.get(case=complaint, action="supervise")
+    assert event.data["order"] == order.pk
+    listed = api.as_user(cast.ken).get("/api/v1/supervision/orders").json()
+    assert [o["id"] for o in listed["results"]] == [order.pk]
