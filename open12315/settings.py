@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",  # serves Swagger UI from its own static files, not a CDN
     "accounts",
     "departments",
     "workdays",
