@@ -7,7 +7,7 @@ from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
-from accounts.identity import decrypt_id_number, mask_id_number, mask_phone
+from accounts.identity import mask_phone, masked_id_number
 from accounts.lockout import locked_api_response
 from accounts.models import SmsPurpose, User
 from accounts.registration import (
@@ -137,7 +137,7 @@ def profile(user: User) -> MeOut:
         id=user.pk,
         username=user.username,
         real_name=user.real_name,
-        id_number=mask_id_number(decrypt_id_number(user.id_number_encrypted)),
+        id_number=masked_id_number(user.id_number_encrypted),
         phone=mask_phone(user.phone),
         roles=roles,
         department=memberships[0].department_id if memberships else None,

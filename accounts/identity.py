@@ -9,7 +9,7 @@ import hmac
 import re
 from functools import cache
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -73,6 +73,15 @@ def id_number_hash(number: str) -> str:
 
 def mask_id_number(number: str) -> str:
     return f"{number[:4]}{'*' * 10}{number[-4:]}" if len(number) == 18 else ""
+
+
+def masked_id_number(token: str) -> str:
+    """The stored (encrypted) number, masked for display; "" when it cannot be decrypted (the key
+    changed: without FIELD_ENCRYPTION_KEY it derives from SECRET_KEY), rather than a 500."""
+    try:
+        return mask_id_number(decrypt_id_number(token))
+    except InvalidToken:
+        return ""
 
 
 def mask_phone(phone: str | None) -> str:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import NotificationForm, PhoneForm, RegisterForm
-from accounts.identity import decrypt_id_number, mask_id_number, mask_phone
+from accounts.identity import mask_phone, masked_id_number
 from accounts.models import SmsPurpose, User
 from accounts.registration import RegistrationError, register_consumer, validate_registration
 from accounts.sms import SmsDeliveryError
@@ -139,7 +139,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "profile_user": user,
-        "id_number": mask_id_number(decrypt_id_number(user.id_number_encrypted)),
+        "id_number": masked_id_number(user.id_number_encrypted),
         "phone": mask_phone(user.phone),
     }
     return render(request, "accounts/profile.html", context)

@@ -45,6 +45,13 @@ def _staff_filter(paths: list[str]) -> Q:
     return condition
 
 
+def staff_condition(user: User) -> Q:
+    """The cases `user` sees as staff (held or handled in one of their subtrees); matches nothing
+    for a user without memberships. For filters that must answer staff and the public differently
+    (which unit handles a case, internal clocks)."""
+    return _staff_filter(staff_paths(user)) if user.is_authenticated else Q(pk__in=[])
+
+
 def cases_visible_to(user: User) -> QuerySet[Case]:
     cases = Case.objects.all()
     if not user.is_authenticated:

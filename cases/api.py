@@ -22,13 +22,19 @@ from accounts.models import User
 from api.auth import signed_in
 from api.errors import ApiError
 from cases import evidence
-from cases.access import cases_visible_to, get_case_for
+from cases.access import cases_visible_to, get_case_for, staff_condition
 from cases.categories import category_tree
 from cases.idempotency import IdempotencyMismatch
 from cases.intake import IntakeError, IntakeForbidden, submit_case
 from cases.models import Case, Deadline, Kind
 from cases.models import Status as CaseStatus
-from cases.presenters import attachment_payload, case_payload, case_summary, with_summary
+from cases.presenters import (
+    INTERNAL_CLOCKS,
+    attachment_payload,
+    case_payload,
+    case_summary,
+    with_summary,
+)
 from cases.rules import local_date
 from departments.models import Department
 
@@ -164,7 +170,7 @@ class CaseHeader(Schema):
     handler_unit: DepartmentRef | None = Field(description="staff only")
     received_at: str
     closed_at: str | None
-    is_major: bool
+    is_major: bool | None = Field(description="staff only (a supervision mark)")
     version: int
 
 
@@ -185,6 +191,9 @@ class CaseOut(CaseHeader):
     timeline: list[EventOut]
     allowed_actions: list[str]
     rating: RatingOut | None
+    agreement_pdf: str | None = Field(
+        description="the mediation agreement (调解书, PDF) of a complaint closed by agreement"
+    )
 
 
 class CaseRow(CaseHeader):
@@ -305,7 +314,7 @@ def create_consultation(request: HttpRequest, payload: ConsultationIn) -> Status
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
     user = _user(request)
     errors: dict[str, list[str]] = {}
-    cases = _filtered(cases_visible_to(user), filters, errors)
+    cases = _filtered(cases_visible_to(user), filters, errors, user)
     page = _positive_int(filters.page, "page", 1, None, errors)
     size = _positive_int(filters.page_size, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, errors)
     if errors:
@@ -326,7 +335,9 @@ def case_detail(request: HttpRequest, number: str) -> dict[str, Any]:
     return case_payload(get_case_for(user, number), user)
 
 
-def _filtered(cases: QuerySet[Case], filters: CaseFilters, errors: dict) -> QuerySet[Case]:
+def _filtered(
+    cases: QuerySet[Case], filters: CaseFilters, errors: dict, user: User
+) -> QuerySet[Case]:
     if filters.kind:
         if filters.kind not in Kind.values:
             errors["kind"] = [_("类型应为 complaint、report 或 consultation。")]
@@ -336,34 +347,40 @@ def _filtered(cases: QuerySet[Case], filters: CaseFilters, errors: dict) -> Quer
             errors["status"] = [_("状态无效。")]
         cases = cases.filter(status=filters.status)
     if filters.department:
-        cases = _in_department(cases, filters.department, errors)
+        cases = _in_department(cases, filters.department, errors, user)
     if filters.overdue:
-        cases = _overdue(cases, filters.overdue, errors)
+        cases = _overdue(cases, filters.overdue, errors, user)
     if filters.q:
         cases = _matching(cases, filters.q.strip(), errors)
     return cases
 
 
-def _in_department(cases: QuerySet[Case], code: str, errors: dict) -> QuerySet[Case]:
+def _in_department(cases: QuerySet[Case], code: str, errors: dict, user: User) -> QuerySet[Case]:
+    """The department's subtree. Which unit handles a case is internal routing (charter:
+    分转流程不对社会公开): only staff over a case find it by its handling unit (a station);
+    everyone else by the unit holding it, the one they are shown."""
     department = Department.objects.filter(code=code).first()
     if department is None:
         errors["department"] = [_("部门不存在。")]
         return cases
-    return cases.filter(
-        Q(department__path__startswith=department.path)
-        | Q(handler_unit__path__startswith=department.path)
-    )
+    handled = Q(handler_unit__path__startswith=department.path) & staff_condition(user)
+    return cases.filter(Q(department__path__startswith=department.path) | handled)
 
 
-def _overdue(cases: QuerySet[Case], value: str, errors: dict) -> QuerySet[Case]:
-    """A clock is overdue when the sweep marked it, or when it is running past its due date."""
+def _overdue(cases: QuerySet[Case], value: str, errors: dict, user: User) -> QuerySet[Case]:
+    """A clock is overdue when the sweep marked it, or when it is running (not paused) past its
+    due date, as the case payload says. Internal clocks count only where the caller is staff:
+    the public must not learn of them through the filter (presenters.INTERNAL_CLOCKS)."""
     if value.lower() not in ("true", "false", "1", "0"):
         errors["overdue"] = [_("应为 true 或 false。")]
         return cases
     late = Deadline.objects.filter(case=OuterRef("pk"), met_at__isnull=True, cancelled=False)
-    late = late.filter(Q(overdue=True) | Q(due__lt=local_date(timezone.now())))
+    today = local_date(timezone.now())
+    late = late.filter(Q(overdue=True) | Q(due__lt=today, paused_since__isnull=True))
+    public_late = late.exclude(kind__in=INTERNAL_CLOCKS)
+    condition = Q(Exists(public_late)) | (Q(Exists(late)) & staff_condition(user))
     wanted = value.lower() in ("true", "1")
-    return cases.filter(Exists(late)) if wanted else cases.exclude(Exists(late))
+    return cases.filter(condition) if wanted else cases.exclude(condition)
 
 
 def _matching(cases: QuerySet[Case], q: str, errors: dict) -> QuerySet[Case]:

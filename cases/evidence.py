@@ -269,15 +269,14 @@ def parse_ids(values: Any) -> list[str] | None:
     """Attachment ids as canonical UUIDs (duplicates dropped), or None if any is malformed."""
     if not isinstance(values, list):
         return None
-    ids: list[str] = []
+    ids: dict[str, None] = {}  # ordered, and a linear pass however long the list someone sends
     for value in values:
         try:
             parsed = str(uuid.UUID(str(value)))
         except ValueError:
             return None
-        if parsed not in ids:
-            ids.append(parsed)
-    return ids
+        ids[parsed] = None
+    return list(ids)
 
 
 def claim_uploads(*, owner: User, ids: list[str], case: Case) -> list[Attachment]:

@@ -265,9 +265,14 @@ def _parse_datetime(value: Any) -> dt.datetime | None:
         return None
     try:
         moment = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
+        moment = moment if timezone.is_aware(moment) else moment.replace(tzinfo=SHANGHAI)
+        # A moment at the edge of the calendar with no date in UTC (how it is stored) or in
+        # China (where deadlines count), e.g. 0001-01-01T00:00+08:00, is refused, not a 500.
+        for zone in (dt.UTC, SHANGHAI):
+            moment.astimezone(zone)
+        return moment
+    except (ValueError, OverflowError):
         return None
-    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=SHANGHAI)
 
 
 def _party(reader: _Reader, submission: Submission, *, by: User, agent: bool) -> None:

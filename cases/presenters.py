@@ -24,6 +24,7 @@ from accounts.identity import mask_phone
 from accounts.models import User
 from cases.access import Viewer, handles_case, staff_paths, viewer_of
 from cases.categories import category_name
+from cases.documents import agreement_url
 from cases.models import Attachment, Case, CaseEvent, ClockKind, Deadline, Kind, Visibility
 from cases.rules import SHANGHAI, local_date
 from departments.models import Department
@@ -109,6 +110,7 @@ def case_payload(case: Case, user: User) -> dict[str, Any]:
         "timeline": _timeline(case, staff=staff),
         "allowed_actions": _allowed_actions(case, user, viewer),
         "rating": _rating(case),
+        "agreement_pdf": agreement_url(case),
     }
 
 
@@ -130,7 +132,8 @@ def _header(case: Case, *, staff: bool) -> dict[str, Any]:
         "handler_unit": department_ref(case.handler_unit) if staff else None,
         "received_at": iso(case.received_at),
         "closed_at": iso(case.closed_at),
-        "is_major": case.is_major,
+        # Marked by supervisors (mark_major, an internal step): staff only, like handler_unit.
+        "is_major": case.is_major if staff else None,
         "version": case.version,
     }
 

@@ -268,6 +268,8 @@ def _attachments(param: Param, value: Any, case: Case, by: User) -> list[str]:
     ids = evidence.parse_ids(value)
     if not ids:
         raise _ParamError(_("应为附件编号的列表。"))
+    if len(ids) > evidence.MAX_PER_CASE:
+        raise _ParamError(_("每件最多%(n)d个证据文件。") % {"n": evidence.MAX_PER_CASE})
     return ids
 
 

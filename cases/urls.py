@@ -6,4 +6,5 @@ app_name = "cases"
 
 urlpatterns = [
     path("files/<uuid:attachment_id>/", views_files.download, name="attachment-download"),
+    path("<str:number>/agreement.pdf", views_files.agreement_pdf, name="case_agreement_pdf"),
 ]

@@ -29,17 +29,28 @@ def queue(
     channels: Iterable[str] = (Channel.SMS, Channel.INAPP),
     deadline: Deadline | None = None,
 ) -> list[Notification]:
-    """Write one row per usable channel (SMS needs a phone, in-app a user account)."""
+    """Write one row per usable channel: SMS needs a phone, in-app a user account, e-mail a user
+    account with an address (read again at delivery, so a corrected address is used)."""
     common = {"case": case, "recipient": recipient_user, "subject": subject, "body": body}
     rows = [
         Notification(channel=channel, phone=phone, deadline=deadline, **common)
         for channel in channels
-        if (channel == Channel.SMS and phone) or (channel == Channel.INAPP and recipient_user)
+        if _usable(channel, phone=phone, recipient_user=recipient_user)
     ]
     if rows:
         Notification.objects.bulk_create(rows)
         transaction.on_commit(_kick_delivery)
     return rows
+
+
+def _usable(channel: str, *, phone: str, recipient_user: User | None) -> bool:
+    if channel == Channel.SMS:
+        return bool(phone)
+    if channel == Channel.INAPP:
+        return recipient_user is not None
+    if channel == Channel.EMAIL:
+        return recipient_user is not None and bool(recipient_user.email)
+    return False
 
 
 def _kick_delivery() -> None:

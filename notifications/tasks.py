@@ -4,18 +4,27 @@ A worker claims a row with a conditional update (a lease in `not_before`), so tw
 task run twice, never send the same row at once; a worker that dies mid-send leaves a lease that
 expires and the row is tried again. A failure records `last_error` and backs off; a row is never
 deleted, and after MAX_ATTEMPTS it waits for an admin (attempts reset) with its error on it.
+
+Channels: SMS through `accounts.sms` (`SMS_BACKEND`), e-mail through Django's mail framework
+(`EMAIL_BACKEND`, from `DEFAULT_FROM_EMAIL`) to the recipient's current address; in-app messages
+are read in the portal, so delivering one only marks it sent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Callable
 
 from celery import shared_task
+from django.core.mail import send_mail
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from cases.models import Deadline
 from notifications.models import Channel, Notification
+
+logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(minutes=5)
@@ -43,7 +52,7 @@ def deliver_one(pk: int) -> bool:
     claimed = _due(now).filter(pk=pk).update(not_before=now + LEASE, attempts=F("attempts") + 1)
     if not claimed:
         return False
-    row = Notification.objects.get(pk=pk)
+    row = Notification.objects.select_related("recipient").get(pk=pk)
     try:
         _send(row)
     except Exception as exc:
@@ -63,12 +72,39 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def _send(row: Notification) -> None:
-    if row.channel == Channel.SMS:
-        from accounts.sms import send_sms
-
-        send_sms(phone=row.phone, text=row.body)
-    elif row.channel != Channel.INAPP:  # in-app messages are read in the portal: nothing to send
+    sender = SENDERS.get(row.channel)
+    if sender is None:
         raise ValueError(f"no delivery for channel {row.channel!r}")
+    sender(row)
+
+
+def _send_sms(row: Notification) -> None:
+    from accounts.sms import send_sms
+
+    send_sms(phone=row.phone, text=row.body)
+
+
+def _send_email(row: Notification) -> None:
+    """To the address on the account now; an account that lost its address fails the row (its
+    error shows in the admin) rather than marking a message sent that nobody received."""
+    address = row.recipient.email if row.recipient is not None else ""
+    if not address:
+        raise ValueError("the recipient has no e-mail address")
+    subject = " ".join(row.subject.splitlines())  # a header: no line breaks
+    if not send_mail(subject, row.body, None, [address], fail_silently=False):
+        raise ValueError("the e-mail backend sent nothing")
+    logger.info("e-mail notification %s sent", row.pk)
+
+
+def _read_in_the_portal(row: Notification) -> None:
+    """In-app messages are shown by the portal: nothing to hand over."""
+
+
+SENDERS: dict[str, Callable[[Notification], None]] = {
+    Channel.SMS: _send_sms,
+    Channel.EMAIL: _send_email,
+    Channel.INAPP: _read_in_the_portal,
+}
 
 
 def _meet_notice_clock(deadline_id: int | None) -> None:

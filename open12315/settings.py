@@ -187,6 +187,19 @@ FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 SMS_FILE = env.str("SMS_FILE", default=str(VAR_DIR / "sms.jsonl"))
 
+# E-mail notifications (channel `email`): printed to the console unless EMAIL_BACKEND names
+# another backend (production: django.core.mail.backends.smtp.EmailBackend and the EMAIL_HOST_*
+# variables). The timeout keeps a dead mail server from holding a delivery worker.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Open12315 <noreply@localhost>")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
 
 LOGGING = {

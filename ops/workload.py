@@ -29,8 +29,10 @@ import datetime as dt
 import math
 import multiprocessing
 import random
+import signal
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,10 +124,31 @@ _WORKER_STATE: dict[str, Any] = {}
 
 def _worker_init() -> None:
     """In a forked worker: never use the parent's database connection (it is shared with the
-    parent's transaction). Keep a reference so that it is not finalised (which would close it)."""
+    parent's transaction). Keep a reference so that it is not finalised (which would close it).
+    Signals get their default handlers back: the parent's may raise, and a worker must just end."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for conn in connections.all(initialized_only=True):
         _WORKER_STATE.setdefault("kept", []).append(conn.connection)
         conn.connection = None
+
+
+@contextmanager
+def _chunk_texts(chunks: int, workers: int) -> Iterator[Iterator[dict[str, str]]]:
+    """The COPY texts of every chunk, in order, built by `workers` forked processes."""
+    if workers <= 1:
+        yield map(_copy_chunk, range(chunks))
+        return
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init)
+    try:
+        yield pool.imap(_copy_chunk, range(chunks))
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
 
 
 def _copy_chunk(chunk: int) -> dict[str, str]:
@@ -165,21 +188,12 @@ def _write_chunks(
     if loading.is_postgresql():
         writer = loading.CopyWriter()
         _WORKER_STATE.update(plan=plan, tables=tables)
-        results: Iterator[dict[str, str]]
-        if workers > 1:
-            pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init)
-            results = pool.imap(_copy_chunk, range(chunks))
-        else:
-            pool, results = None, map(_copy_chunk, range(chunks))
-        try:
+        with _chunk_texts(chunks, workers) as results:
             for n, texts in enumerate(results, start=1):
                 for name, table in tables.for_chunk():
                     writer.write_text(table, texts[name])
                     setattr(summary, name, getattr(summary, name) + _count_rows(texts[name]))
                 _progress(progress, n, chunks, plan, started)
-        finally:
-            if pool is not None:
-                pool.terminate()
         return
     with connection.cursor() as cursor:
         inserter = loading.InsertWriter(cursor)

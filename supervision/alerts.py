@@ -2,7 +2,8 @@
 
 Rows are written in the transaction that raised the order, so an alert is never sent for an
 order that rolled back. In-app always; SMS when the person has a phone, keeps `notify_sms` on and
-has not turned supervision SMS off (`AlertPreference`).
+has not turned supervision SMS off (`AlertPreference`); e-mail when the account has an address and
+the person has not turned supervision e-mail off.
 """
 
 from __future__ import annotations
@@ -25,10 +26,27 @@ def wants_sms(user: User) -> bool:
     return preference is None or preference.by_sms
 
 
+def wants_email(user: User) -> bool:
+    if not user.email:
+        return False
+    preference = AlertPreference.objects.filter(user=user).first()
+    return preference is None or preference.by_email
+
+
+def alert_channels(user: User) -> list[str]:
+    """In-app always, then whatever else the person accepts."""
+    channels: list[str] = [Channel.INAPP]
+    if wants_sms(user):
+        channels.append(Channel.SMS)
+    if wants_email(user):
+        channels.append(Channel.EMAIL)
+    return channels
+
+
 def _send(unit: Department, case: Case, *, subject: str, body: str) -> int:
     sent = 0
     for user in receiving_staff(unit):
-        channels = (Channel.INAPP, Channel.SMS) if wants_sms(user) else (Channel.INAPP,)
+        channels = alert_channels(user)
         rows = queue(
             case,
             recipient_user=user,

@@ -49,5 +49,5 @@ class RespondForm(forms.Form):
 class AlertPreferenceForm(forms.ModelForm):
     class Meta:
         model = AlertPreference
-        fields = ["by_sms"]
+        fields = ["by_sms", "by_email"]
         labels = {"by_sms": _("收到督办单或期限临近时发短信提醒我")}

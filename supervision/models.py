@@ -182,14 +182,15 @@ class DueSoonNotice(models.Model):
 
 
 class AlertPreference(models.Model):
-    """Whether a staff member wants supervision alerts by SMS as well as in the app (in-app
-    messages are always written). Without a row SMS is on; it also needs a phone on the account
-    and the account's own `notify_sms`."""
+    """Whether a staff member wants supervision alerts by SMS and by e-mail as well as in the app
+    (in-app messages are always written). Without a row both are on; SMS also needs a phone on
+    the account and the account's own `notify_sms`, e-mail an address on the account."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="supervision_alerts"
     )
     by_sms = models.BooleanField(_("督办提醒发送短信"), default=True)
+    by_email = models.BooleanField(_("督办提醒发送电子邮件"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workbench import views
+from workbench import hotline, views
 
 app_name = "staff"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("membership/", views.switch_membership, name="membership"),
     path("cases/<str:number>/", views.case_detail, name="case"),
     path("cases/<str:number>/act/", views.case_act, name="act"),
+    path("hotline/", hotline.hotline, name="hotline"),
 ]
