@@ -141,11 +141,14 @@ def case_notice(action: str, case: Case, params: Mapping[str, Any]) -> Notice | 
 
 
 def send_to_consumer(case: Case, notice: Notice, *, deadline: Deadline | None = None) -> None:
-    """By SMS to the phone on the case and in-app to the consumer's account, if any."""
+    """In-app to the consumer's account, if any, and by SMS to the phone on the case unless the
+    account holder turned SMS off (`notify_sms`); a caller without an account gets the SMS."""
+    consumer = case.consumer
+    texts_wanted = consumer is None or consumer.notify_sms
     queue(
         case,
-        recipient_user=case.consumer,
-        phone=case.party_phone,
+        recipient_user=consumer,
+        phone=case.party_phone if texts_wanted else "",
         subject=notice.subject,
         body=notice.body,
         deadline=deadline,

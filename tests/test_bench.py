@@ -365,3 +365,14 @@ def test_bench_database_urls():
 def test_the_bench_never_drops_a_database_not_named_bench():
     with pytest.raises(CommandError, match="bench"):
         bench_command.recreate_postgresql("postgres://postgres@127.0.0.1/open12315", reuse=False)
+
+
+def test_fixed_rate_drops_what_a_stalled_server_leaves_unsent(server):
+    result = loadgen.fixed_rate(
+        "127.0.0.1", server, lambda i: loadgen.Request("GET", "/slow"), rate=100, seconds=0.3,
+        connections=1, grace=0.1,
+    )  # fmt: skip
+
+    assert result.statuses["dropped"] > 0
+    assert result.ok + result.statuses["dropped"] == 30
+    assert result.errors == result.statuses["dropped"]

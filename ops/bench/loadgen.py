@@ -163,18 +163,25 @@ def fixed_rate(
     on_measure_start: Callable[[], None] | None = None,
     on_measure_end: Callable[[], None] | None = None,
     timeout: float = 30.0,
+    grace: float = 10.0,
 ) -> LoadResult:
-    """Send `rate` requests a second for warmup + seconds; latency counts from the due time."""
+    """Send `rate` requests a second for warmup + seconds; latency counts from the due time.
+    A server that cannot keep up is not waited for forever: requests still unsent `grace`
+    seconds after the schedule ended are counted as "dropped" (errors) and never sent."""
     shared = _Shared()
     total = int(rate * (warmup + seconds))
     first_measured = int(rate * warmup)
     begin = time.monotonic() + 0.05
+    give_up = begin + warmup + seconds + grace
 
     def worker(lane: int) -> None:
         client = _Client(host, port, timeout)
         for slot in range(lane, total, connections):
             due = begin + slot / rate
             time.sleep(max(due - time.monotonic(), 0))
+            if time.monotonic() > give_up:
+                shared.record("dropped", 0.0, measured=slot >= first_measured)
+                continue
             status = client.send(source(slot))
             shared.record(status, time.monotonic() - due, measured=slot >= first_measured)
         client.close()
