@@ -18,8 +18,8 @@ from accounts.registration import (
 )
 from accounts.sms import SmsDeliveryError
 from accounts.sms_codes import InvalidPhone, RateLimited, send_sms_code
-from accounts.tokens import issue_token
-from api.auth import signed_in
+from accounts.tokens import issue_token, revoke_token
+from api.auth import bearer, signed_in
 from api.errors import ApiError
 
 router = Router(tags=["accounts"])
@@ -128,6 +128,13 @@ def create_token(request: HttpRequest, payload: TokenIn) -> TokenOut | HttpRespo
         raise ApiError(401, "invalid_credentials", "用户名或密码错误。")
     assert isinstance(user, User)
     return TokenOut(token=issue_token(user=user))
+
+
+@router.delete("/auth/token", response={204: None}, auth=bearer)
+def delete_token(request: HttpRequest) -> Status:
+    """Sign an app out: the bearer token of this request stops working."""
+    revoke_token(request.headers["Authorization"].split(" ", 1)[1].strip())
+    return Status(204, None)
 
 
 def profile(user: User) -> MeOut:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
@@ -20,6 +22,11 @@ def issue_token(*, user: User) -> str:
     return token
 
 
+def idle_limit() -> dt.timedelta:
+    """A token unused for this long stops working (settings.API_TOKEN_IDLE_DAYS)."""
+    return dt.timedelta(days=getattr(settings, "API_TOKEN_IDLE_DAYS", 30))
+
+
 def user_for_token(token: str) -> User | None:
     row = (
         ApiToken.objects.select_related("user")
@@ -29,6 +36,15 @@ def user_for_token(token: str) -> User | None:
     if row is None:
         return None
     now = timezone.now()
+    if now - (row.last_used_at or row.created_at) > idle_limit():
+        row.delete()
+        return None
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 300:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return row.user
+
+
+def revoke_token(token: str) -> bool:
+    """Sign an app out: the token stops working at once."""
+    deleted, _ = ApiToken.objects.filter(key_hash=_digest(token)).delete()
+    return deleted > 0

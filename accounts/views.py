@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import NotificationForm, PhoneForm, RegisterForm
@@ -38,6 +39,7 @@ def _details_step(
     return render(request, TEMPLATE, context)
 
 
+@sensitive_post_parameters("id_number", "password", "password_again", "sms_code")
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:

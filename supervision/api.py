@@ -123,9 +123,12 @@ def _invalid(field: str, message: str) -> ApiError:
     )
 
 
+MAX_PAGE = 1_000_000  # a larger OFFSET is never a real page, and overflows SQLite's integers
+
+
 def _page(page: int, page_size: int) -> tuple[int, int]:
-    if page < 1:
-        raise _invalid("page", _("页码应为正整数。"))
+    if not 1 <= page <= MAX_PAGE:
+        raise _invalid("page", _("页码应为 1 至 %(n)d 的整数。") % {"n": MAX_PAGE})
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise _invalid("page_size", _("每页条数应为 1 至 %(n)d。") % {"n": MAX_PAGE_SIZE})
     return (page - 1) * page_size, page * page_size

@@ -70,3 +70,29 @@ def test_missing_fields_are_a_422_with_field_messages(api, cast):
     response = api.post_json("/api/v1/auth/token", {"username": "ken"})
     assert response.status_code == 422
     assert "password" in response.json()["error"]["fields"]
+
+
+def test_deleting_the_token_signs_the_app_out(api, cast):
+    token = api.post_json("/api/v1/auth/token", {"username": "ken", "password": PASSWORD}).json()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token['token']}"}
+    assert api.get("/api/v1/me", **auth).status_code == 200
+
+    assert api.delete("/api/v1/auth/token", **auth).status_code == 204
+
+    assert api.get("/api/v1/me", **auth).status_code == 401
+
+
+def test_a_token_unused_for_longer_than_the_idle_limit_stops_working(api, cast):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.models import ApiToken
+
+    token = api.post_json("/api/v1/auth/token", {"username": "ken", "password": PASSWORD}).json()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token['token']}"}
+    assert api.get("/api/v1/me", **auth).status_code == 200
+    ApiToken.objects.update(last_used_at=timezone.now() - dt.timedelta(days=31))
+
+    assert api.get("/api/v1/me", **auth).status_code == 401
+    assert not ApiToken.objects.exists()

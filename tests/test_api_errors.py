@@ -48,3 +48,27 @@ def test_a_consumer_at_the_workbench_gets_the_styled_403_page(client, cast):
     response = client.get("/staff/")
     assert response.status_code == 403
     assert "无权访问" in response.content.decode()
+
+
+def test_a_nul_character_in_a_json_body_is_a_400_not_a_500(api, cast):
+    response = api.as_user(cast.alice).post(
+        "/api/v1/consultations",
+        '{"department": "330106", "question": "退货\\u0000吗"}',
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed"
+
+
+def test_an_escaped_backslash_before_u0000_is_ordinary_text(api, cast):
+    response = api.as_user(cast.alice).post(
+        "/api/v1/consultations",
+        '{"department": "330106", "question": "路径 C:\\\\u0000 是什么？"}',
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+
+
+def test_a_nul_in_the_query_or_path_is_a_400(api, cast):
+    assert api.as_user(cast.ken).get("/api/v1/cases?q=a%00b").status_code == 400
+    assert api.get("/api/v1/departments/3301%0006").status_code == 400

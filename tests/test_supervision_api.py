@@ -286,3 +286,15 @@ def test_the_supervise_action_of_the_case_api_issues_the_same_order(api, cast, c
     assert event.data["order"] == order.pk
     listed = api.as_user(cast.ken).get("/api/v1/supervision/orders").json()
     assert [o["id"] for o in listed["results"]] == [order.pk]
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "1000001", "0"])
+def test_an_absurd_page_number_is_a_422(api, cast, page):
+    response = api.as_user(cast.ken).get(f"/api/v1/supervision/orders?page={page}")
+    assert response.status_code == 422
+
+
+def test_a_large_but_possible_page_is_empty(api, cast):
+    response = api.as_user(cast.ken).get("/api/v1/supervision/orders?page=1000")
+    assert response.status_code == 200
+    assert response.json()["results"] == []
