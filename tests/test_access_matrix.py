@@ -13,7 +13,6 @@ from cases.services import perform
 from cases.workflow import allowed_actions
 from tests.test_workflow_factory import (  # noqa: F401 (an autouse fixture)
     O121_DAY,
-    fast_password_hashing,
     frozen,
     make_case,
 )

@@ -18,12 +18,6 @@ USERS = "/admin/accounts/user/"
 MEMBERSHIPS = "/admin/accounts/membership/"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The cast's passwords are hashed with a fast hasher: PBKDF2 would dominate the run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def grant_admin(user: User) -> User:
     user.is_staff = True
     user.save()

@@ -16,12 +16,6 @@ NEW_PASSWORD = "Xihu-Longjing-2026"
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The cast's passwords are hashed with a fast hasher: PBKDF2 would dominate the run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def outbox(settings):
     settings.SMS_BACKEND = "locmem"
     sms.outbox.clear()

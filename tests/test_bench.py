@@ -340,7 +340,20 @@ def test_the_report_puts_each_figure_beside_its_baseline_and_target(tmp_path):
                 "slowest": [{"ms": 1.0, "sql": "SELECT 1"}],
             },
         },
-        "sweep": {"runs": [{"seconds": 12.0}, {"seconds": 0.4}]},
+        "sweep": {
+            "today": "2026-11-30",
+            "runs": [{"run": 1, "seconds": 12.0, "due_soon": 5}, {"run": 2, "seconds": 0.4}],
+            "idle": 0.4,
+        },
+        "reads": {
+            "levels": {"national": "100000", "province": "330000", "county": "330106"},
+            "case_page": {"sequential": _load(50, 30), "at_rate": {"rate": 20, **_load(20, 40)}},
+            "queue_page_county": {
+                "sequential": _load(5, 900),
+                "at_rate": {"rate": 20, "skipped": "900 ms a page"},
+            },
+            "overview_national": {"latency": {"p50_ms": 120.0, "max_ms": 130.0}},
+        },
     }
 
     text = report.render([result])
@@ -349,6 +362,8 @@ def test_the_report_puts_each_figure_beside_its_baseline_and_target(tmp_path):
     assert "postgresql intake throughput" in text and "1,600.0/s" in text
     assert "web+db CPU/case     4.00 ms" in text.replace("  ", " ") or "4.00 ms" in text
     assert "POST /api/v1/complaints: 19 queries" in text
+    assert "skipped (too slow)" in text
+    assert "due_soon=5" in text
     assert text.count("met") >= 4
     assert json.loads(json_path.read_text())["results"][0]["target"] == "postgresql"
     assert text_path.read_text() == text

@@ -19,7 +19,6 @@ from tests.test_intake_api import caller, complaint_body
 @pytest.fixture(autouse=True)
 def fast_cast(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
 
 

@@ -43,7 +43,6 @@ HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></bod
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path) -> Path:
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
     return tmp_path / "media"
 

@@ -21,10 +21,8 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
 
 @pytest.fixture(autouse=True)
 def media_and_cache(settings, tmp_path):
-    """Evidence goes to a temporary MEDIA_ROOT; rate-limit counters start at zero; the cast's
-    passwords hash fast (autouse fixtures run before `cast`)."""
+    """Evidence goes to a temporary MEDIA_ROOT; rate-limit counters start at zero."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
 
 

@@ -16,7 +16,6 @@ from notifications.outbox import queue
 from notifications.tasks import MAX_ATTEMPTS, deliver_one, deliver_pending
 from tests.test_workflow_factory import (  # noqa: F401 (an autouse fixture)
     O121_DAY,
-    fast_password_hashing,
     frozen,
     make_case,
 )

@@ -7,7 +7,6 @@ import pytest
 from cases.models import Case, Kind, Status
 from tests.test_workflow_factory import (  # noqa: F401 (an autouse fixture)
     O121_DAY,
-    fast_password_hashing,
     frozen,
     make_case,
 )

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from django.conf import settings as django_settings
 from django.contrib.staticfiles import finders
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def test_the_home_page_speaks_chinese_by_default(client, db):

@@ -20,8 +20,6 @@ HOME_ADDRESS = "杭州市西湖区文一路1号"
 @pytest.fixture(autouse=True)
 def media_and_cache(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    # The cast's passwords are hashed once per test: a fast hasher keeps that cheap.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
 
 

@@ -10,7 +10,6 @@ from cases.services import perform
 from notifications.models import Notification
 from tests.test_workflow_factory import (  # noqa: F401 (an autouse fixture)
     O121_DAY,
-    fast_password_hashing,
     frozen,
     make_case,
 )

@@ -50,11 +50,6 @@ STATES = [
 OPEN = ["submitted", "accepted", "mediating", "verifying"]
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def moment(offset: int, hour: int) -> dt.datetime:
     day = TODAY + dt.timedelta(days=offset)
     return dt.datetime(day.year, day.month, day.day, hour, 30, tzinfo=SHANGHAI)

@@ -28,11 +28,6 @@ ORDER_KEYS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def complaint(cast):
     return file_complaint(cast.hank)

@@ -15,11 +15,6 @@ from supervision.sweeps import sweep_deadlines
 from tests.test_supervision_factories import act, file_complaint
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def complaint(cast):
     return file_complaint(cast.hank)

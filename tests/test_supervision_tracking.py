@@ -26,11 +26,6 @@ from tests.test_supervision_factories import act, file_complaint
 D = dt.date
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def complaint(cast):
     case = file_complaint(cast.hank)

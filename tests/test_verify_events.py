@@ -11,7 +11,6 @@ from cases.models import Case, CaseEvent
 from cases.services import perform
 from tests.test_workflow_factory import (  # noqa: F401 (an autouse fixture)
     O121_DAY,
-    fast_password_hashing,
     frozen,
     make_case,
 )

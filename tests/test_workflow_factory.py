@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from unittest import mock
 
-import pytest
-
 from cases.deadlines import start_clock
 from cases.events import append_event, verify_case_events
 from cases.models import Case, Channel, ClockKind, Kind, Rules
@@ -22,12 +20,6 @@ from departments.models import Department
 O121_DAY = dt.datetime(2026, 6, 1, 10, 0, tzinfo=SHANGHAI)
 O20_DAY = dt.datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI)
 _numbers = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The cast has a dozen accounts; the production hasher would spend seconds on them."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @contextmanager

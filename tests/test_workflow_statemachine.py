@@ -38,7 +38,6 @@ from tests.test_workflow_factory import (  # noqa: F401 (an autouse fixture)
     O20_DAY,
     O121_DAY,
     at,
-    fast_password_hashing,
     frozen,
     make_case,
 )

@@ -199,13 +199,22 @@ def fixed_rate(
 
 
 def sequential(
-    host: str, port: int, source: RequestSource, *, count: int, timeout: float = 120.0
+    host: str,
+    port: int,
+    source: RequestSource,
+    *,
+    count: int,
+    max_seconds: float | None = None,
+    timeout: float = 120.0,
 ) -> LoadResult:
-    """`count` requests one after the other on one connection (slow pages: latency only)."""
+    """Up to `count` requests one after the other on one connection: the service latency, no
+    queueing. Stops early after `max_seconds` (slow pages)."""
     shared = _Shared()
     client = _Client(host, port, timeout)
     begin = time.monotonic()
     for index in range(count):
+        if max_seconds is not None and time.monotonic() - begin > max_seconds:
+            break
         started = time.monotonic()
         status = client.send(source(index))
         shared.record(status, time.monotonic() - started, measured=True)

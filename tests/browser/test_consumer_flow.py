@@ -31,7 +31,6 @@ def id_number() -> str:
 @pytest.fixture
 def sms_outbox(settings):
     settings.SMS_BACKEND = "locmem"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     sms.outbox.clear()
     return sms.outbox
 
