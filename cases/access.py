@@ -17,6 +17,7 @@ from django.http import Http404
 
 from accounts.models import Membership, User
 from cases.models import Case, Kind
+from departments.models import NATIONAL_CODE, Department
 
 
 class Viewer(StrEnum):
@@ -38,11 +39,18 @@ def staff_paths(user: User) -> list[str]:
 
 
 def _staff_filter(paths: list[str]) -> Q:
-    condition = Q(pk__in=[])
+    """Cases held or handled by a unit in one of the subtrees. The subtree is resolved to unit codes
+    in a subquery, so PostgreSQL can use the (department, status) and (handler_unit, status)
+    indexes instead of matching every case's path prefix across two joins."""
+    if not paths:
+        return Q(pk__in=[])
+    if f"{NATIONAL_CODE}/" in paths:
+        return Q(pk__isnull=False)  # the national level covers the whole country
+    in_subtree = Q()
     for path in paths:
-        condition |= Q(department__path__startswith=path)
-        condition |= Q(handler_unit__path__startswith=path)
-    return condition
+        in_subtree |= Q(path__startswith=path)
+    units = Department.objects.filter(in_subtree).values("code")
+    return Q(department_id__in=units) | Q(handler_unit_id__in=units)
 
 
 def staff_condition(user: User) -> Q:

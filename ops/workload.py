@@ -136,7 +136,7 @@ def _worker_init() -> None:
 @contextmanager
 def _chunk_texts(chunks: int, workers: int) -> Iterator[Iterator[dict[str, str]]]:
     """The COPY texts of every chunk, in order, built by `workers` forked processes."""
-    if workers <= 1:
+    if workers <= 1 or chunks <= 1:
         yield map(_copy_chunk, range(chunks))
         return
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init)

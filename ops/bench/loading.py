@@ -192,7 +192,7 @@ class InsertWriter:
             self.cursor.executemany(table.insert_sql, [table.db_values(row) for row in rows])
 
     def write_text(self, table: Table, text: str) -> None:
-        raise NotImplementedError("COPY text is for PostgreSQL only")
+        raise TypeError("COPY text is for PostgreSQL only: write_rows serves SQLite")
 
 
 def is_postgresql() -> bool:
