@@ -39,9 +39,9 @@ def staff_paths(user: User) -> list[str]:
 
 
 def _staff_filter(paths: list[str]) -> Q:
-    """Cases held or handled by a unit in one of the subtrees. The subtree is resolved to unit codes
-    in a subquery, so PostgreSQL can use the (department, status) and (handler_unit, status)
-    indexes instead of matching every case's path prefix across two joins."""
+    """Cases held or handled by a unit in one of the subtrees. The subtree is first resolved to its
+    unit codes (one indexed query on the path), so PostgreSQL combines the department, handling
+    unit and consumer indexes (BitmapOr) instead of matching every case's path across two joins."""
     if not paths:
         return Q(pk__in=[])
     if f"{NATIONAL_CODE}/" in paths:
@@ -49,7 +49,7 @@ def _staff_filter(paths: list[str]) -> Q:
     in_subtree = Q()
     for path in paths:
         in_subtree |= Q(path__startswith=path)
-    units = Department.objects.filter(in_subtree).values("code")
+    units = list(Department.objects.filter(in_subtree).values_list("code", flat=True))
     return Q(department_id__in=units) | Q(handler_unit_id__in=units)
 
 
