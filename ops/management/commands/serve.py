@@ -3,6 +3,7 @@ Celery worker + beat on the configured broker (a server-less filesystem broker b
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         if not Department.objects.filter(code=NATIONAL_CODE).exists():
             call_command("load_divisions")
         call_command("seed_demo")
+        # Mark late clocks and raise their supervision orders now rather than at the first beat.
+        call_command("sweep_deadlines", stdout=io.StringIO())
         children = [] if options["no_worker"] else [self._start_worker()]
         children.append(self._start_web(options["port"]))
         self.stdout.write(
