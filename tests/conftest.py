@@ -75,7 +75,7 @@ def cast(tree) -> SimpleNamespace:
     sit at every level; Nick is in the neighbouring county and must see nothing of West Lake."""
     shop = Business.objects.create(
         name="杭州好运来电器有限公司",
-        uscc="91330106MA2XXXXXX1",
+        uscc="91330106MA2H7KQ4L5",
         address="杭州市西湖区文三路90号",
         county=tree.county,
     )

@@ -32,7 +32,7 @@ def complaint_body(**overrides):
         "contact_address": WEB_ADDRESS,
         "respondent": {
             "name": "杭州好运来电器有限公司",
-            "uscc": "91330106MA2XXXXXX1",
+            "uscc": "91330106MA2H7KQ4L5",
             "address": "杭州市西湖区文三路90号",
         },
         "category": "G01",
