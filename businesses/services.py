@@ -21,7 +21,7 @@ def find_or_create_business(*, name: str, uscc: str = "", address: str = "") -> 
     """
     if uscc:
         return _by_uscc(name=name, uscc=uscc, address=address)
-    matches = list(Business.objects.filter(name=name, uscc="")[:2])
+    matches = list(Business.objects.filter(name=name, uscc="").order_by()[:2])
     if len(matches) == 1:
         return matches[0]
     return Business.objects.create(name=name, address=address)
@@ -29,9 +29,10 @@ def find_or_create_business(*, name: str, uscc: str = "", address: str = "") -> 
 
 def _by_uscc(*, name: str, uscc: str, address: str) -> Business:
     """Get or create by code; a concurrent insert of the same code (unique) yields its row."""
-    existing = Business.objects.filter(uscc=uscc).first()
-    if existing is not None:
-        return existing
+    try:
+        return Business.objects.get(uscc=uscc)  # unique when given
+    except Business.DoesNotExist:
+        pass
     try:
         with transaction.atomic():
             return Business.objects.create(name=name, uscc=uscc, address=address)

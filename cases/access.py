@@ -10,11 +10,14 @@ Every list, detail, export and count goes through `cases_visible_to` / `get_case
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.lookups import Exact
 from django.http import Http404
 
+from accounts.memberships import memberships_of
 from accounts.models import Membership, User
 from cases.models import Case, Kind
 from departments.models import NATIONAL_CODE, Department
@@ -31,26 +34,54 @@ def staff_paths(user: User) -> list[str]:
     """Materialised paths of the departments the user is a member of (cached on the user)."""
     cached = getattr(user, "_staff_paths", None)
     if cached is None:
-        cached = list(
-            Membership.objects.filter(user=user).values_list("department__path", flat=True)
-        )
+        cached = [m.department.path for m in memberships_of(user)]
         user._staff_paths = cached  # type: ignore[attr-defined]
     return cached
 
 
-def _staff_filter(paths: list[str]) -> Q:
-    """Cases held or handled by a unit in one of the subtrees. The subtree is first resolved to its
-    unit codes (one indexed query on the path), so PostgreSQL combines the department, handling
-    unit and consumer indexes (BitmapOr) instead of matching every case's path across two joins."""
-    if not paths:
-        return Q(pk__in=[])
+def subtree_units(paths: Iterable[str]) -> list[str] | None:
+    """The codes of the departments in the subtrees under `paths` (one indexed query on the
+    path); None for the whole country, where a filter would only cost time."""
+    paths = list(paths)
     if f"{NATIONAL_CODE}/" in paths:
-        return Q(pk__isnull=False)  # the national level covers the whole country
-    in_subtree = Q()
+        return None
+    in_subtree = Q(pk__in=[])
     for path in paths:
         in_subtree |= Q(path__startswith=path)
-    units = list(Department.objects.filter(in_subtree).values_list("code", flat=True))
+    return list(Department.objects.filter(in_subtree).values_list("code", flat=True))
+
+
+# The handling unit is the holding department (written as a bare lookup: negated, it stays a
+# plain `<>` that matches the condition of the partial index `case_handled_elsewhere`).
+HANDLER_IS_HOLDER: Exact = Exact(F("handler_unit_id"), F("department_id"))
+
+
+def held_or_handled(units: list[str] | None) -> Q:
+    """Cases whose current department or handling unit is one of `units` (None: every case).
+    On the foreign keys, so PostgreSQL combines the (department, ...) and (handler_unit, ...)
+    indexes instead of matching every case's path across two joins."""
+    if units is None:
+        return Q(pk__isnull=False)
     return Q(department_id__in=units) | Q(handler_unit_id__in=units)
+
+
+def held_then_handled(units: list[str] | None) -> list[Q]:
+    """`held_or_handled` as disjoint parts: held in `units`, then handled there but held
+    elsewhere. Counted part by part, each part is counted from one index without visiting the
+    rows, which an OR across two columns cannot be. The second part restates that its handler
+    is not its holder, so that it reads the small `case_handled_elsewhere` index."""
+    if units is None:
+        return [Q(pk__isnull=False)]
+    held = Q(department_id__in=units)
+    elsewhere = Q(handler_unit_id__in=units) & ~Q(HANDLER_IS_HOLDER)
+    return [held, elsewhere & ~held]
+
+
+def _staff_filter(paths: list[str]) -> Q:
+    """Cases held or handled by a unit in one of the subtrees."""
+    if not paths:
+        return Q(pk__in=[])
+    return held_or_handled(subtree_units(paths))
 
 
 def staff_condition(user: User) -> Q:
@@ -58,6 +89,40 @@ def staff_condition(user: User) -> Q:
     for a user without memberships. For filters that must answer staff and the public differently
     (which unit handles a case, internal clocks)."""
     return _staff_filter(staff_paths(user)) if user.is_authenticated else Q(pk__in=[])
+
+
+def visible_parts(user: User) -> list[Q]:
+    """The condition of `cases_visible_to` as disjoint parts: held in one of the user's
+    subtrees, handled there while held elsewhere, then the user's own cases, then their
+    business's, each without the cases of the parts before it. For `count_parts`."""
+    if not user.is_authenticated:
+        return []
+    paths = staff_paths(user)
+    parts = held_then_handled(subtree_units(paths)) if paths else []
+    if paths and f"{NATIONAL_CODE}/" in paths:
+        return parts  # every case already
+    seen = Q(pk__in=[])
+    for part in parts:
+        seen |= part
+    parts.append(Q(consumer=user) & ~seen)
+    if user.business_id is not None:
+        business = Q(respondent_id=user.business_id, kind=Kind.COMPLAINT)
+        parts.append(business & ~seen & ~Q(consumer=user))
+    return parts
+
+
+def count_parts(parts: list[QuerySet[Case]], *, limit: int | None = None) -> int:
+    """How many rows the disjoint querysets hold together, in one query (at most `limit`).
+
+    Each part selects a constant, so PostgreSQL counts a part such as "held in these units"
+    from an index without visiting the rows, which one OR across several columns cannot; with
+    a limit, the later parts are not read once the earlier ones reach it."""
+    if not parts:
+        return 0
+    if len(parts) == 1:
+        return parts[0].order_by()[:limit].count()
+    ones = [part.order_by().annotate(one=Value(1)).values_list("one") for part in parts]
+    return ones[0].union(*ones[1:], all=True)[:limit].count()
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -71,6 +136,41 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     if paths:
         condition |= _staff_filter(paths)
     return cases.filter(condition)
+
+
+def _over(user: User, department: Department) -> bool:
+    """Whether the department lies in the subtree of one of the user's memberships."""
+    return user.is_authenticated and any(
+        department.path.startswith(path) for path in staff_paths(user)
+    )
+
+
+def units_under(department: Department) -> list[str] | None:
+    """`subtree_units` of one department, cached on it for the request."""
+    if not hasattr(department, "_subtree_units"):
+        department._subtree_units = subtree_units([department.path])  # type: ignore[attr-defined]
+    units: list[str] | None = department._subtree_units  # type: ignore[attr-defined]
+    return units
+
+
+def subtree_parts(user: User, department: Department) -> list[QuerySet[Case]]:
+    """`cases_in_subtree` as disjoint querysets (see `held_then_handled`), for counting.
+
+    Within a subtree the user is staff over, every case of the subtree is visible to them, so
+    the parts carry the subtree condition alone (an OR with the user's own cases would send
+    PostgreSQL to the rows); anywhere else the one part is `cases_visible_to` narrowed."""
+    units = units_under(department)
+    if _over(user, department):
+        return [Case.objects.filter(part) for part in held_then_handled(units)]
+    return [cases_visible_to(user).filter(held_or_handled(units))]
+
+
+def cases_in_subtree(user: User, department: Department) -> QuerySet[Case]:
+    """The cases `user` may see that are held or handled in the department's subtree."""
+    units = units_under(department)
+    if _over(user, department):
+        return Case.objects.filter(held_or_handled(units))
+    return cases_visible_to(user).filter(held_or_handled(units))
 
 
 def get_case_for(user: User, number: str) -> Case:
@@ -91,7 +191,7 @@ def memberships_over(user: User, case: Case) -> list[Membership]:
     units = [case.department] + ([case.handler_unit] if case.handler_unit else [])
     return [
         m
-        for m in Membership.objects.filter(user=user).select_related("department")
+        for m in memberships_of(user)
         if any(unit.path.startswith(m.department.path) for unit in units)
     ]
 
@@ -116,4 +216,4 @@ def handles_case(user: User, case: Case) -> bool:
     """Staff of the unit that holds or handles the case: they may see the parties' full contact
     details. Staff higher up see them masked."""
     units = {case.department_id, case.handler_unit_id} - {None}
-    return Membership.objects.filter(user=user, department_id__in=units).exists()
+    return any(m.department_id in units for m in memberships_of(user))

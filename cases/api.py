@@ -10,7 +10,8 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -22,10 +23,16 @@ from accounts.models import User
 from api.auth import signed_in
 from api.errors import ApiError
 from cases import evidence
-from cases.access import cases_visible_to, get_case_for, staff_condition
+from cases.access import (
+    cases_visible_to,
+    count_parts,
+    get_case_for,
+    staff_condition,
+    visible_parts,
+)
 from cases.categories import category_tree
 from cases.idempotency import IdempotencyMismatch
-from cases.intake import IntakeError, IntakeForbidden, submit_case
+from cases.intake import IntakeError, IntakeForbidden, file_case
 from cases.models import Case, Deadline, Kind
 from cases.models import Status as CaseStatus
 from cases.presenters import (
@@ -33,6 +40,7 @@ from cases.presenters import (
     attachment_payload,
     case_payload,
     case_summary,
+    filed_payload,
     with_summary,
 )
 from cases.rules import local_date
@@ -243,13 +251,7 @@ def throttle(*, user: User, bucket: str, limit: int, window: int = 60) -> None:
     Peaks (15 March, Double 11) are real; a script filing hundreds of cases a minute is not."""
     now = int(time.time())
     start = now - now % window
-    key = f"throttle:{bucket}:{user.pk}:{start}"
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
+    count = _count_hit(f"throttle:{bucket}:{user.pk}:{start}", window)
     if count > limit:
         raise ApiError(
             429,
@@ -257,6 +259,25 @@ def throttle(*, user: User, bucket: str, limit: int, window: int = 60) -> None:
             _("操作过于频繁，请稍后再试。"),
             headers={"Retry-After": str(start + window - now)},
         )
+
+
+def _count_hit(key: str, window: int) -> int:
+    """Add one to the window's counter; the new count. On Redis one round trip (INCR and EXPIRE
+    pipelined: the key names its window, so renewing its expiry is harmless); elsewhere (local
+    memory in development and tests) add, then incr."""
+    store = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(store, RedisCache):
+        redis_key = store.make_and_validate_key(key)
+        client = store._cache.get_client(redis_key, write=True)  # type: ignore[attr-defined]
+        pipe = client.pipeline(transaction=False)
+        count, _expiry_set = pipe.incr(redis_key).expire(redis_key, window).execute()
+        return int(count)
+    store.add(key, 0, timeout=window)
+    try:
+        return store.incr(key)
+    except ValueError:  # expired between add and incr
+        store.set(key, 1, timeout=window)
+        return 1
 
 
 def _submit(request: HttpRequest, kind: str, body: Schema) -> Status:
@@ -270,7 +291,7 @@ def _submit(request: HttpRequest, kind: str, body: Schema) -> Status:
         limit=getattr(settings, "CASE_CREATE_RATE_PER_MINUTE", DEFAULT_CREATE_RATE),
     )
     try:
-        case = submit_case(
+        filing = file_case(
             kind=kind,
             by=user,
             payload=body.model_dump(exclude_unset=True),
@@ -282,7 +303,7 @@ def _submit(request: HttpRequest, kind: str, body: Schema) -> Status:
         raise ApiError(422, "invalid", str(exc), fields=exc.fields) from None
     except IdempotencyMismatch as exc:
         raise ApiError(422, "idempotency_mismatch", str(exc)) from None
-    return Status(201, case_payload(case, user))
+    return Status(201, filed_payload(filing, user))
 
 
 # --- submission --------------------------------------------------------------------------------
@@ -312,18 +333,21 @@ def create_consultation(request: HttpRequest, payload: ConsultationIn) -> Status
 
 @router.get("/cases", response=CasePage, auth=signed_in, summary="Cases the caller may see")
 def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> dict[str, Any]:
+    # The count adds up the visible cases part by part (`visible_parts`), each part from one
+    # index: one OR over the parts would visit every row it counts.
     user = _user(request)
     errors: dict[str, list[str]] = {}
-    cases = _filtered(cases_visible_to(user), filters, errors, user)
+    matching = _filtered(Case.objects.all(), filters, errors, user)
     page = _positive_int(filters.page, "page", 1, None, errors)
     size = _positive_int(filters.page_size, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, errors)
     if errors:
         raise ApiError(422, "invalid", _("查询条件有误。"), fields=errors)
     offset = (page - 1) * size
+    cases = matching & cases_visible_to(user)
     rows = list(with_summary(cases)[offset : offset + size])
     today = local_date(timezone.now())
     return {
-        "count": cases.count(),
+        "count": count_parts([matching.filter(part) for part in visible_parts(user)]),
         "results": [case_summary(case, user, today=today) for case in rows],
     }
 

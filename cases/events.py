@@ -78,6 +78,69 @@ def append_event(
     locked (perform does), so that sequence numbers cannot race."""
     last = case.events.order_by("-seq").values_list("seq", "hash").first()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    event = _chained(
+        case,
+        seq=seq,
+        prev_hash=prev_hash,
+        action=action,
+        by=by,
+        department=department,
+        visibility=visibility,
+        note=note,
+        data=data,
+        at=at,
+    )
+    event.save(force_insert=True)
+    case.event_head = event.hash
+    Case.objects.filter(pk=case.pk).update(event_head=event.hash)
+    return event
+
+
+def first_event(
+    case: Case,
+    *,
+    action: str,
+    by: User | None,
+    department: Department | None,
+    visibility: str = Visibility.PUBLIC,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> CaseEvent:
+    """The opening event of a case being filed (seq 1, chained to GENESIS), not yet saved.
+
+    The case needs its final number first (the hash covers it); this sets `case.event_head`, so
+    the case row can be written with its head in one statement. Save the event after the case.
+    """
+    event = _chained(
+        case,
+        seq=1,
+        prev_hash=GENESIS,
+        action=action,
+        by=by,
+        department=department,
+        visibility=visibility,
+        note=note,
+        data=data,
+        at=at,
+    )
+    case.event_head = event.hash
+    return event
+
+
+def _chained(
+    case: Case,
+    *,
+    seq: int,
+    prev_hash: str,
+    action: str,
+    by: User | None,
+    department: Department | None,
+    visibility: str,
+    note: str,
+    data: dict[str, Any] | None,
+    at: datetime | None,
+) -> CaseEvent:
     event = CaseEvent(
         case=case,
         seq=seq,
@@ -91,9 +154,6 @@ def append_event(
         prev_hash=prev_hash,
     )
     event.hash = _digest_of(event, case.number)
-    event.save(force_insert=True)
-    case.event_head = event.hash
-    Case.objects.filter(pk=case.pk).update(event_head=event.hash)
     return event
 
 

@@ -21,16 +21,28 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, Role, User
+from accounts.memberships import memberships_of
+from accounts.models import Role, User
 from businesses.services import find_or_create_business
 from cases import evidence, idempotency
 from cases.categories import is_category
 from cases.deadlines import start_clock
-from cases.events import append_event
-from cases.models import Case, Channel, ClockKind, Kind, Status, Visibility
-from cases.numbering import assign_number, placeholder_number
+from cases.events import first_event
+from cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Channel,
+    ClockKind,
+    Deadline,
+    Kind,
+    Status,
+    Visibility,
+)
+from cases.numbering import number_for, placeholder_number, reserve_id
 from cases.rules import SHANGHAI, local_date, rules_for
 from departments.models import Department, Level
+from supervision import rollups
 
 ACCEPT_WORKING_DAYS = 7  # o121 Art. 15, o20 Art. 14: accept or reject within 7 working days
 ANSWER_WORKING_DAYS = 7
@@ -56,6 +68,18 @@ class IntakeForbidden(Exception):
         super().__init__(_("只有实名认证的消费者或12315坐席可以提交投诉、举报和咨询。"))
 
 
+@dataclass(frozen=True)
+class Filing:
+    """A submission's outcome: the case and, when this request filed it, the rows it wrote
+    (its `submit` event, first clock and evidence), so the reply needs no read-back. A replay
+    of an earlier request with the same idempotency key carries the case only."""
+
+    case: Case
+    event: CaseEvent | None = None
+    clock: Deadline | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+
+
 def submit_case(
     *, kind: str, by: User, payload: dict[str, Any], idempotency_key: str | None = None
 ) -> Case:
@@ -64,12 +88,19 @@ def submit_case(
     With an idempotency key a repeat of the same body returns the first case, a different body
     raises `idempotency.IdempotencyMismatch`, and of two racing requests only one files a case.
     """
+    return file_case(kind=kind, by=by, payload=payload, idempotency_key=idempotency_key).case
+
+
+def file_case(
+    *, kind: str, by: User, payload: dict[str, Any], idempotency_key: str | None = None
+) -> Filing:
+    """`submit_case`, answering with the rows written (see `Filing`)."""
     key = _clean_key(idempotency_key)
     request_hash = idempotency.fingerprint(kind=kind, payload=payload)
     if key is not None:
         first = idempotency.replay(user=by, key=key, request_hash=request_hash)
         if first is not None:
-            return first
+            return Filing(case=first)
     try:
         with transaction.atomic():
             submission = clean_submission(kind=kind, by=by, payload=payload)
@@ -81,7 +112,7 @@ def submit_case(
         winner = idempotency.replay(user=by, key=key, request_hash=request_hash)
         if winner is None:
             raise
-        return winner
+        return Filing(case=winner)
 
 
 def _clean_key(key: str | None) -> str | None:
@@ -177,7 +208,7 @@ class Submission:
 
 
 def is_hotline_agent(user: User) -> bool:
-    return any(Role.HOTLINE in m.roles for m in Membership.objects.filter(user=user))
+    return any(Role.HOTLINE in m.roles for m in memberships_of(user))
 
 
 def is_real_name_consumer(user: User) -> bool:
@@ -215,12 +246,13 @@ def _department(reader: _Reader, *, kind: str) -> Department | None:
     code = reader.text("department", label=_("受理部门"), max_length=12, required=True)
     if not code:
         return None
-    department = (
-        Department.objects.select_related("parent").filter(code=code, is_active=True).first()
-    )
-    if department is None:
+    try:
+        # No `parent`: it only names a station's county, and a station receives no case.
+        department = Department.objects.get(code=code, is_active=True)
+    except Department.DoesNotExist:
         reader.fail("department", _("受理部门不存在，请重新选择。"))
-    elif kind == Kind.REPORT and department.level == Level.STATION:
+        return None
+    if kind == Kind.REPORT and department.level == Level.STATION:
         reader.fail("department", _("举报应提交给县级或以上市场监管部门。"))
     elif kind != Kind.REPORT and not department.is_county_level:
         reader.fail("department", _("请选择县级（区县）市场监管部门。"))
@@ -410,31 +442,40 @@ def _attachment_ids(reader: _Reader) -> list[str]:
 # --- filing --------------------------------------------------------------------------------
 
 
-def _file(submission: Submission, *, by: User, key: str | None, request_hash: str) -> Case:
+def _file(submission: Submission, *, by: User, key: str | None, request_hash: str) -> Filing:
     """Write everything the new case consists of. Runs inside submit_case's transaction."""
-    case = _insert_case(submission, by=by)
+    case = _new_case(submission, by=by)
+    event = _insert_case(case, submission, by=by)
     if key is not None:
         idempotency.remember(user=by, key=key, request_hash=request_hash, case=case)
-    _claim_evidence(submission, case=case, by=by)
-    # The note is part of the hash-chained record: write it in the platform's language, never in
-    # whichever language the submitting browser happens to use.
-    with translation.override(settings.LANGUAGE_CODE):
-        note = _("经%(channel)s提交") % {"channel": Channel(submission.channel).label}
-    append_event(
-        case,
-        action="submit",
-        by=by,
-        department=submission.unit,
-        visibility=Visibility.PUBLIC,
-        note=note,
-        data={"channel": submission.channel, "on_behalf": submission.consumer is None},
-        at=submission.received_at,
-    )
-    _start_first_clock(case, submission)
-    return case
+    attachments = _claim_evidence(submission, case=case, by=by)
+    clock = _start_first_clock(case, submission)
+    rollups.case_filed(case)
+    return Filing(case=case, event=event, clock=clock, attachments=attachments)
 
 
-def _insert_case(submission: Submission, *, by: User) -> Case:
+def _insert_case(case: Case, submission: Submission, *, by: User) -> CaseEvent:
+    """Insert the case with its number and the head of its timeline; its `submit` event, saved.
+
+    The event's hash covers the number, and the number is made from the key: on PostgreSQL the
+    key is reserved from the sequence first and the case row written once; SQLite hands out the
+    key on insert, so there the row is written with a placeholder, then numbered (one UPDATE)."""
+    case.pk = reserve_id()
+    if case.pk is not None:
+        case.number = number_for(case)
+        event = _submit_event(case, submission, by=by)
+        case.save(force_insert=True)
+    else:
+        case.number = placeholder_number()
+        case.save(force_insert=True)
+        case.number = number_for(case)
+        event = _submit_event(case, submission, by=by)
+        Case.objects.filter(pk=case.pk).update(number=case.number, event_head=case.event_head)
+    event.save(force_insert=True)
+    return event
+
+
+def _new_case(submission: Submission, *, by: User) -> Case:
     respondent = (
         find_or_create_business(
             name=submission.respondent_name,
@@ -444,8 +485,7 @@ def _insert_case(submission: Submission, *, by: User) -> Case:
         if submission.respondent_name
         else None
     )
-    case = Case.objects.create(
-        number=placeholder_number(),
+    return Case(
         kind=submission.kind,
         status=Status.SUBMITTED,
         rules=rules_for(submission.received_at),
@@ -470,18 +510,33 @@ def _insert_case(submission: Submission, *, by: User) -> Case:
         demand=submission.demand,
         notify_me=submission.notify_me,
     )
-    assign_number(case)
-    return case
 
 
-def _claim_evidence(submission: Submission, *, case: Case, by: User) -> None:
+def _submit_event(case: Case, submission: Submission, *, by: User) -> CaseEvent:
+    # The note is part of the hash-chained record: write it in the platform's language, never in
+    # whichever language the submitting browser happens to use.
+    with translation.override(settings.LANGUAGE_CODE):
+        note = _("经%(channel)s提交") % {"channel": Channel(submission.channel).label}
+    return first_event(
+        case,
+        action="submit",
+        by=by,
+        department=submission.unit,
+        visibility=Visibility.PUBLIC,
+        note=note,
+        data={"channel": submission.channel, "on_behalf": submission.consumer is None},
+        at=submission.received_at,
+    )
+
+
+def _claim_evidence(submission: Submission, *, case: Case, by: User) -> list[Attachment]:
     try:
-        evidence.claim_uploads(owner=by, ids=submission.attachment_ids, case=case)
+        return evidence.claim_uploads(owner=by, ids=submission.attachment_ids, case=case)
     except evidence.EvidenceError as exc:
         raise IntakeError({"attachments": [str(exc)]}) from None
 
 
-def _start_first_clock(case: Case, submission: Submission) -> None:
+def _start_first_clock(case: Case, submission: Submission) -> Deadline:
     """Complaints and reports: accept or reject within 7 working days of receipt, the day of
     receipt not counted (o121 Art. 15, 45). Consultations: answer within 7 working days."""
     kind, days = (
@@ -489,7 +544,7 @@ def _start_first_clock(case: Case, submission: Submission) -> None:
         if submission.kind == Kind.CONSULTATION
         else (ClockKind.ACCEPT, ACCEPT_WORKING_DAYS)
     )
-    start_clock(
+    return start_clock(
         case,
         kind=kind,
         department=submission.unit,

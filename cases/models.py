@@ -9,6 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 
 
@@ -136,8 +137,15 @@ class Case(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [
-            models.Index(fields=["department", "status"], name="case_dept_status"),
+            # Queue pages (workbench.selectors, cases.access.held_then_handled): a subtree's
+            # cases by status, counted and joined to their clocks from the index alone.
+            models.Index(fields=["department", "status", "id"], name="case_dept_status_id"),
             models.Index(fields=["handler_unit", "status"], name="case_handler_status"),
+            models.Index(
+                fields=["handler_unit", "status", "department", "id"],
+                name="case_handled_elsewhere",
+                condition=~models.Q(Exact(models.F("handler_unit"), models.F("department"))),
+            ),
             models.Index(fields=["consumer", "-received_at"], name="case_consumer_recent"),
         ]
 
@@ -223,7 +231,32 @@ class Deadline(models.Model):
                 fields=["due"],
                 name="open_deadline_due",
                 condition=models.Q(met_at__isnull=True, cancelled=False),
-            )
+            ),
+            # A case's next due date and its late clocks (queue pages), from the index alone.
+            models.Index(
+                fields=["case", "due"],
+                name="open_deadline_case",
+                include=["paused_since", "overdue", "due_soon"],
+                condition=models.Q(met_at__isnull=True, cancelled=False),
+            ),
+            # The sweep's reads of marked clocks (supervision.sweeps): a few thousand rows.
+            models.Index(
+                fields=["due"],
+                name="open_deadline_due_soon",
+                condition=models.Q(met_at__isnull=True, cancelled=False, due_soon=True),
+            ),
+            models.Index(
+                fields=["due"],
+                name="open_deadline_overdue",
+                condition=models.Q(met_at__isnull=True, cancelled=False, overdue=True),
+            ),
+            # The monitoring overview's "now" flags (supervision.stats), from the index alone.
+            models.Index(
+                fields=["case", "overdue", "due_soon"],
+                name="flagged_open_clock",
+                condition=models.Q(met_at__isnull=True, cancelled=False)
+                & (models.Q(overdue=True) | models.Q(due_soon=True)),
+            ),
         ]
 
     @property

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
@@ -28,6 +28,9 @@ from cases.documents import agreement_url
 from cases.models import Attachment, Case, CaseEvent, ClockKind, Deadline, Kind, Visibility
 from cases.rules import SHANGHAI, local_date
 from departments.models import Department
+
+if TYPE_CHECKING:
+    from cases.intake import Filing
 
 _DETAIL_RELATED = ("department__parent", "handler_unit__parent", "respondent")
 
@@ -112,6 +115,26 @@ def case_payload(case: Case, user: User) -> dict[str, Any]:
         "rating": _rating(case),
         "agreement_pdf": agreement_url(case),
     }
+
+
+def filed_payload(filing: Filing, user: User) -> dict[str, Any]:
+    """The reply to a submission: `case_payload` of the case as GET shows it. A case this
+    request filed is shown from the rows it wrote (they are all its rows), without reading
+    them back; a replayed submission's case is read as usual."""
+    case = filing.case
+    if filing.event is not None and filing.clock is not None:
+        _hold(case, "events", [filing.event])
+        _hold(case, "attachments", sorted(filing.attachments, key=lambda a: a.created_at))
+        _hold(case, "deadlines", [filing.clock])
+    return case_payload(case, user)
+
+
+def _hold(case: Case, name: str, rows: list[Any]) -> None:
+    """Mark a relation of `case` loaded with `rows`, as prefetch_related would."""
+    rows_seen = getattr(case, name).all()
+    rows_seen._result_cache = rows
+    rows_seen._prefetch_done = True
+    case.__dict__.setdefault("_prefetched_objects_cache", {})[name] = rows_seen
 
 
 def _has_details(case: Case) -> bool:

@@ -50,6 +50,7 @@ from cases.workflow import (
 )
 from departments.models import Department, Level
 from notifications import notices
+from supervision import rollups
 from workdays.calendar import add_working_days
 
 FACTS_SEPARATOR = "\n\n—— 补充 {date} ——\n"
@@ -136,7 +137,9 @@ def perform(
                 _("当前状态下您不能执行此操作。"), allowed_actions=allowed_actions(locked, by)
             )
         clean = _clean(spec, locked, by, params)
+        counted = rollups.snapshot(locked)
         _apply(Step(case=locked, spec=spec, by=by, grant=grant, params=clean, now=timezone.now()))
+        rollups.record_change(counted, locked)
         return locked
 
 
@@ -504,6 +507,7 @@ def _create_converted(consultation: Case, *, kind: str, by: User, at: dt.datetim
         **{name: getattr(consultation, name) for name in CONVERTED_FIELDS},
     )
     assign_number(new_case)
+    rollups.case_filed(new_case)
     append_event(
         new_case,
         action="submit",

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from accounts.memberships import memberships_of
 from accounts.models import Membership, Role, User
 from cases.models import Case, ClockKind, Deadline, Kind, Outcome, Rules, Status, Visibility
 from departments.models import Department, Level
@@ -686,11 +687,7 @@ class Grant:
 
 
 def _memberships(user: User) -> list[Membership]:
-    cached = getattr(user, "_workflow_memberships", None)
-    if cached is None:
-        cached = list(Membership.objects.filter(user=user).select_related("department"))
-        user._workflow_memberships = cached  # type: ignore[attr-defined]
-    return cached
+    return memberships_of(user)
 
 
 def _handler_units(case: Case) -> set[str]:

@@ -18,11 +18,13 @@ from collections.abc import Callable
 
 from celery import shared_task
 from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from cases.models import Deadline
 from notifications.models import Channel, Notification
+from supervision import rollups
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +117,8 @@ def _meet_notice_clock(deadline_id: int | None) -> None:
         return
     if Notification.objects.filter(deadline_id=deadline_id, sent_at__isnull=True).exists():
         return
-    Deadline.objects.filter(pk=deadline_id, met_at__isnull=True, cancelled=False).update(
-        met_at=timezone.now(), due_soon=False
-    )
+    with transaction.atomic():
+        if Deadline.objects.filter(pk=deadline_id, met_at__isnull=True, cancelled=False).update(
+            met_at=timezone.now(), due_soon=False
+        ):
+            rollups.clocks_met([deadline_id])  # the clock now counts as decided

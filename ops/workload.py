@@ -56,7 +56,11 @@ from ops.bench.rows import (
     NOTICE_COLUMNS,
     ORDER_COLUMNS,
     USER_COLUMNS,
+    case_line,
+    deadline_line,
+    event_line,
 )  # fmt: skip
+from supervision.rollups import rebuild_rollups
 
 GENERATOR_USERNAME = "workload-generator"
 STAFF_PREFIX = "wl-"
@@ -106,9 +110,9 @@ def _tables() -> Tables:
             orders = notices = None
     try:
         return Tables(
-            cases=Table(Case, CASE_COLUMNS),
-            events=Table(CaseEvent, EVENT_COLUMNS),
-            deadlines=Table(Deadline, DEADLINE_COLUMNS),
+            cases=Table(Case, CASE_COLUMNS, case_line),
+            events=Table(CaseEvent, EVENT_COLUMNS, event_line),
+            deadlines=Table(Deadline, DEADLINE_COLUMNS, deadline_line),
             orders=orders,
             notices=notices,
             users=Table(User, USER_COLUMNS),
@@ -134,8 +138,8 @@ def _worker_init() -> None:
 
 
 @contextmanager
-def _chunk_texts(chunks: int, workers: int) -> Iterator[Iterator[dict[str, str]]]:
-    """The COPY texts of every chunk, in order, built by `workers` forked processes."""
+def _chunk_texts(chunks: int, workers: int) -> Iterator[Iterator[dict[str, bytes]]]:
+    """The COPY texts of every chunk (UTF-8), in order, built by `workers` forked processes."""
     if workers <= 1 or chunks <= 1:
         yield map(_copy_chunk, range(chunks))
         return
@@ -151,11 +155,14 @@ def _chunk_texts(chunks: int, workers: int) -> Iterator[Iterator[dict[str, str]]
         pool.join()
 
 
-def _copy_chunk(chunk: int) -> dict[str, str]:
+def _copy_chunk(chunk: int) -> dict[str, bytes]:
+    """Encoded here, in the worker: the parent only passes the bytes on to COPY."""
     plan: Plan = _WORKER_STATE["plan"]
     tables: Tables = _WORKER_STATE["tables"]
     rows = build_chunk(plan, chunk)
-    return {name: table.copy_text(getattr(rows, name)) for name, table in tables.for_chunk()}
+    return {
+        name: table.copy_text(getattr(rows, name)).encode() for name, table in tables.for_chunk()
+    }
 
 
 @dataclass
@@ -176,8 +183,8 @@ class Summary:
         return self.cases / self.seconds if self.seconds else 0.0
 
 
-def _count_rows(text: str) -> int:
-    return text.count("\n")
+def _count_rows(text: bytes) -> int:
+    return text.count(b"\n")
 
 
 def _write_chunks(
@@ -428,6 +435,7 @@ def _generate(
             progress(f"  {plan.consumers:,} consumers, {len(plan.businesses):,} businesses")
             _write_chunks(plan, tables, summary, workers, progress)
     loading.finish_tables(models_)
+    rebuild_rollups()  # the monitoring overview's counters, recounted from the tables just written
     summary.first_id = plan.ids["case"]
     return summary
 

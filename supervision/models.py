@@ -197,3 +197,24 @@ class AlertPreference(models.Model):
         ordering = ["user_id"]
         verbose_name = _("督办提醒设置")
         verbose_name_plural = _("督办提醒设置")
+
+
+class Rollup(models.Model):
+    """A counter behind the monitoring overview (`supervision.rollups`): what the cases held in
+    `unit`'s subtree under `child` (the next unit down their path; "" for the unit's own cases)
+    count for `metric` / `key` on `day`. Kept exact in the transaction of every change."""
+
+    # Also the index the overview reads: unit = ?, metric IN (...), day BETWEEN ? AND ?.
+    pk = models.CompositePrimaryKey("unit", "metric", "day", "key", "child")
+    unit = models.ForeignKey(
+        "departments.Department", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    child = models.CharField(max_length=12, blank=True)
+    day = models.DateField()  # rollups.NOW for figures without a day (open cases)
+    metric = models.CharField(max_length=20)
+    key = models.CharField(max_length=20, blank=True)
+    n = models.BigIntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["unit", "metric", "day", "key", "child"]

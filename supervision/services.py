@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -295,7 +296,9 @@ def escalate_order(order_id: int, *, today: dt.date) -> SupervisionOrder | None:
     unit. None when it is not due for escalation (answered, escalated by a parallel sweep, not
     late, already from the national body, or a progress report on a case since closed)."""
     with transaction.atomic():
-        order = SupervisionOrder.objects.select_related("case", "from_department").get(pk=order_id)
+        order = SupervisionOrder.objects.select_related("case", "from_department__parent").get(
+            pk=order_id
+        )
         case = lock_case(order.case)
         superior = superior_of(order.from_department)
         if superior is None or (order.kind == OrderKind.TRACKING and not case.is_open):
@@ -332,17 +335,13 @@ def raise_overdue_order(deadline_id: int, *, today: dt.date) -> SupervisionOrder
     """The one order an overdue clock raises, from the body above the unit holding the case.
     Re-checked under the case lock: None if a parallel sweep raised it or the clock was met."""
     with transaction.atomic():
-        clock = Deadline.objects.select_related("case").get(pk=deadline_id)
-        case = lock_case(clock.case)
-        still_overdue = Deadline.objects.filter(
-            pk=clock.pk, met_at__isnull=True, cancelled=False, overdue=True
-        ).exists()
-        raised = SupervisionOrder.objects.filter(
-            deadline=clock, kind=OrderKind.OVERDUE, round=0
-        ).exists()
+        case = _lock_case_of_clock(deadline_id)
         holder = holding_unit(case)
         superior = superior_of(holder)
-        if not still_overdue or raised or superior is None:
+        if superior is None:
+            return None
+        clock = _clock_owing_order(deadline_id)
+        if clock is None:
             return None
         facts = {"clock": clock.get_kind_display(), "due": clock.due.isoformat()}
         return raise_order(
@@ -355,6 +354,26 @@ def raise_overdue_order(deadline_id: int, *, today: dt.date) -> SupervisionOrder
             due=default_due(today),
             deadline=clock,
         )
+
+
+def _lock_case_of_clock(deadline_id: int) -> Case:
+    """`lock_case` for the case a clock runs on, in one query with the holding unit and the body
+    above it (the clock's case never changes, so no read of the clock is needed first)."""
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("department__parent", "handler_unit__parent")
+        .get(deadlines=deadline_id)
+    )
+
+
+def _clock_owing_order(deadline_id: int) -> Deadline | None:
+    """The clock, read after the case lock, if it is still open and overdue and has not raised its
+    first order (one query for what a racing sweep or a met clock would change)."""
+    raised = SupervisionOrder.objects.filter(
+        deadline=OuterRef("pk"), kind=OrderKind.OVERDUE, round=0
+    )
+    owing = Deadline.objects.filter(pk=deadline_id, met_at__isnull=True, cancelled=False)
+    return owing.filter(overdue=True).filter(~Exists(raised)).first()
 
 
 # --- Tracking supervision ---------------------------------------------------------------------

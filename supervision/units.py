@@ -3,6 +3,8 @@ unit who receive its supervision alerts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from accounts.models import Membership, Role, User
 from cases.models import Case
 from departments.models import Department
@@ -24,10 +26,19 @@ def superior_of(unit: Department) -> Department | None:
 
 def receiving_staff(unit: Department) -> list[User]:
     """Active staff of `unit` holding one of the receiving roles, each once."""
-    memberships = Membership.objects.filter(department=unit, user__is_active=True).select_related(
-        "user"
-    )
-    return [m.user for m in memberships if any(m.has_role(role) for role in RECEIVING_ROLES)]
+    return receiving_staff_of([unit.pk]).get(unit.pk, [])
+
+
+def receiving_staff_of(units: Iterable[str]) -> dict[str, list[User]]:
+    """`receiving_staff` of several units (by code) in one query; a unit without any is absent."""
+    memberships = Membership.objects.filter(
+        department_id__in=set(units), user__is_active=True
+    ).select_related("user")
+    staff: dict[str, list[User]] = {}
+    for m in memberships:
+        if any(m.has_role(role) for role in RECEIVING_ROLES):
+            staff.setdefault(m.department_id, []).append(m.user)
+    return staff
 
 
 def is_receiving_staff(user: User, unit: Department) -> bool:

@@ -96,3 +96,54 @@ def test_a_token_unused_for_longer_than_the_idle_limit_stops_working(api, cast):
 
     assert api.get("/api/v1/me", **auth).status_code == 401
     assert not ApiToken.objects.exists()
+
+
+def test_a_token_records_its_use_at_most_every_five_minutes(api, cast):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.models import ApiToken
+
+    client = api.as_user(cast.alice)
+    assert client.get("/api/v1/me").status_code == 200
+    first_use = ApiToken.objects.get().last_used_at
+    assert first_use is not None
+
+    recently = timezone.now() - dt.timedelta(minutes=4)
+    ApiToken.objects.update(last_used_at=recently)
+    assert client.get("/api/v1/me").status_code == 200
+    assert ApiToken.objects.get().last_used_at == recently
+
+    ApiToken.objects.update(last_used_at=timezone.now() - dt.timedelta(minutes=6))
+    assert client.get("/api/v1/me").status_code == 200
+    last_used = ApiToken.objects.get().last_used_at
+    assert last_used is not None and last_used > recently
+
+
+def test_a_token_never_used_stops_working_an_idle_limit_after_it_was_issued(api, cast):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.models import ApiToken
+
+    client = api.as_user(cast.alice)
+    ApiToken.objects.update(created_at=timezone.now() - dt.timedelta(days=31))
+
+    assert client.get("/api/v1/me").status_code == 401
+    assert not ApiToken.objects.exists()
+
+
+def test_a_deactivated_users_token_stops_working(api, cast):
+    client = api.as_user(cast.alice)
+    assert client.get("/api/v1/me").status_code == 200
+    cast.alice.is_active = False
+    cast.alice.save(update_fields=["is_active"])
+
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_an_unknown_token_is_refused(api, cast):
+    response = api.get("/api/v1/me", HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert response.status_code == 401

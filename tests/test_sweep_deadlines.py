@@ -8,13 +8,18 @@ Working days after that: 11, 12, 15, 16, 17, 18 (19 is the Dragon Boat Festival)
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
+import time
 from io import StringIO
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from cases.models import CaseEvent, ClockKind, Visibility
+from cases.models import CaseEvent, ClockKind, Deadline, Visibility
 from notifications.models import Channel, Notification
 from supervision.models import AlertPreference, DueSoonNotice, OrderKind, OrderStatus
 from supervision.models import SupervisionOrder as Order
@@ -315,3 +320,226 @@ def test_the_answer_period_is_read_from_the_settings_when_the_order_is_raised(co
     sweep_deadlines(today=D(2026, 6, 11))
 
     assert Order.objects.get().due == D(2026, 6, 18)  # 12, 15, 16, 17, 18
+
+
+# --- set-based due-soon alerts ----------------------------------------------------------------
+
+DUE_SOON_DAY = D(2026, 6, 8)  # Monday: the accept clocks of 1 June have 9 and 10 June left
+
+
+def outbox() -> list[tuple]:
+    """Every row written, as what it says and to whom, in the order written."""
+    rows = Notification.objects.order_by("id")
+    return list(
+        rows.values_list("recipient__username", "phone", "channel", "case_id", "subject", "body")
+    )
+
+
+def give(user, *, phone: str = "", email: str = "", notify_sms: bool = True):
+    user.phone, user.email, user.notify_sms = phone, email, notify_sms
+    user.save(update_fields=["phone", "email", "notify_sms"])
+    return user
+
+
+@pytest.fixture
+def two_units(cast):
+    """Complaints due soon in two counties; staff with each mix of phone, address and preference."""
+    give(cast.ken, phone="13900000101", email="ken@example.cn")
+    give(cast.helen, phone="13900000102", email="helen@example.cn")
+    AlertPreference.objects.create(user=cast.helen, by_sms=False)
+    give(cast.nick, phone="13900000103", email="nick@example.cn", notify_sms=False)
+    AlertPreference.objects.create(user=cast.nick, by_email=False)
+    return [
+        file_complaint(cast.hank),
+        file_complaint(cast.hank, department="330102"),
+        file_complaint(cast.hank),
+    ]
+
+
+def test_a_due_soon_alert_says_which_clock_of_which_case_runs_out_when(complaint, cast):
+    sweep_deadlines(today=DUE_SOON_DAY)
+
+    assert outbox() == [
+        (
+            name,
+            "",
+            Channel.INAPP,
+            complaint.pk,
+            f"期限临近：案件 {complaint.number}",
+            f"案件 {complaint.number} 的受理期限将于 2026-06-10 届满，请及时办理。",
+        )
+        for name in ("ken", "helen")
+    ]
+
+
+def test_each_person_gets_the_due_soon_alert_on_the_channels_they_accept(two_units, cast):
+    sweep_deadlines(today=DUE_SOON_DAY)
+
+    channels = {(name, channel) for name, _phone, channel, *_ in outbox()}
+    assert channels == {
+        ("ken", Channel.INAPP),
+        ("ken", Channel.SMS),
+        ("ken", Channel.EMAIL),
+        ("helen", Channel.INAPP),  # SMS turned off for supervision alerts
+        ("helen", Channel.EMAIL),
+        ("nick", Channel.INAPP),  # no SMS at all (notify_sms off), e-mail turned off
+    }
+    sms = Notification.objects.filter(channel=Channel.SMS)
+    assert set(sms.values_list("phone", flat=True)) == {"13900000101"}
+
+
+def test_the_bulk_alerts_are_exactly_what_telling_each_clock_alone_writes(two_units):
+    from supervision.alerts import clock_due_soon
+
+    result = sweep_deadlines(today=DUE_SOON_DAY)
+    bulk = outbox()
+    Notification.objects.all().delete()
+    for clock in Deadline.objects.filter(due_soon=True).select_related("case", "department"):
+        clock_due_soon(clock)
+
+    assert result.due_soon_alerts == 3
+    assert len(bulk) == 2 * 5 + 1  # West Lake: ken 3, helen 2, twice; Shangcheng: nick 1
+    assert bulk == outbox()
+
+
+def test_an_idle_sweep_writes_nothing(two_units):
+    sweep_deadlines(today=DUE_SOON_DAY)
+    written = (Notification.objects.count(), DueSoonNotice.objects.count(), Order.objects.count())
+
+    with CaptureQueriesContext(connection) as queries:
+        again = sweep_deadlines(today=DUE_SOON_DAY)
+
+    assert again == SweepResult()
+    assert (Notification.objects.count(), DueSoonNotice.objects.count(), Order.objects.count()) == (
+        written
+    )
+    # A handful of set-based statements, none per clock, case or unit.
+    assert len(queries) <= 15
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert [sql.split()[2] for sql in inserts] == ['"supervision_duesoonnotice"']
+
+
+def test_a_sweep_with_a_stale_view_tells_only_the_clocks_it_inserted_notices_for(two_units):
+    # Given a racing sweep that told the first clock after this sweep chose its clocks
+    # (simulated: the choice ignores the notices already written)
+    from supervision import sweeps
+
+    first = clock_of(two_units[0])
+    DueSoonNotice.objects.create(deadline=first, due=first.due)
+    stale = sweeps._running_clocks().filter(due_soon=True).order_by("due", "pk")
+    sweeps.mark_clocks(today=DUE_SOON_DAY)
+
+    with mock.patch.object(sweeps, "_due_soon_untold", return_value=stale):
+        told = sweeps.tell_due_soon()
+
+    assert told == 2
+    assert {row[3] for row in outbox()} == {two_units[1].pk, two_units[2].pk}
+    assert DueSoonNotice.objects.filter(deadline=first).count() == 1
+
+
+def test_a_clock_is_announced_again_when_its_due_date_moves(complaint):
+    sweep_deadlines(today=DUE_SOON_DAY)
+    Deadline.objects.filter(pk=clock_of(complaint).pk).update(due=D(2026, 6, 9))
+
+    result = sweep_deadlines(today=DUE_SOON_DAY)
+
+    assert result.due_soon_alerts == 1
+    assert sorted(DueSoonNotice.objects.values_list("due", flat=True)) == [
+        D(2026, 6, 9),
+        ACCEPT_DUE,
+    ]
+    assert Notification.objects.filter(body__contains="2026-06-09").count() == 2
+
+
+def test_the_due_soon_step_stops_at_its_limit_and_the_next_run_carries_on(two_units, monkeypatch):
+    from supervision import sweeps
+
+    monkeypatch.setattr(sweeps, "BATCH", 1)
+    monkeypatch.setattr(sweeps, "DUE_SOON_BATCH", 2)
+
+    first = sweep_deadlines(today=DUE_SOON_DAY)
+    second = sweep_deadlines(today=DUE_SOON_DAY)
+    third = sweep_deadlines(today=DUE_SOON_DAY)
+
+    assert (first.due_soon_alerts, second.due_soon_alerts, third.due_soon_alerts) == (2, 1, 0)
+    assert DueSoonNotice.objects.count() == 3
+
+
+def test_a_sweep_kicks_notification_delivery_once(two_units, django_capture_on_commit_callbacks):
+    with (
+        mock.patch("notifications.tasks.deliver_pending.delay") as kick,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        result = sweep_deadlines(today=D(2026, 6, 11))  # three orders and their alerts
+
+    assert result.overdue_orders == 3
+    assert kick.call_count == 1
+
+
+def test_raising_an_overdue_order_takes_a_bounded_number_of_queries(
+    two_units, django_assert_max_num_queries
+):
+    # ken and helen both have a phone and an address, so their preferences are read
+    from supervision.sweeps import mark_clocks
+
+    mark_clocks(today=D(2026, 6, 11))
+    clock = clock_of(two_units[0])
+
+    # savepoint, lock, clock, order, staff, preferences, alerts, last event, event, head, release
+    with django_assert_max_num_queries(11):
+        order = raise_overdue_order(clock.pk, today=D(2026, 6, 11))
+
+    assert order is not None and order.deadline_id == clock.pk
+    assert Notification.objects.filter(subject__startswith="督办单").count() == 5
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="needs two real connections (PostgreSQL)",
+)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first_commits", [True, False])
+def test_two_sweeps_at_once_tell_each_clock_once(two_units, first_commits):
+    # Given one sweep that has written its notices but not committed yet
+    from supervision import sweeps
+
+    sweeps.mark_clocks(today=DUE_SOON_DAY)
+    written = threading.Event()
+    told: dict[str, int] = {}
+
+    class Abort(Exception):
+        pass
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                told["first"] = sweeps.tell_due_soon()
+                written.set()
+                time.sleep(0.5)
+                if not first_commits:
+                    raise Abort
+        except Abort:
+            told["first"] = 0
+        finally:
+            written.set()
+            connection.close()
+
+    def second() -> None:
+        written.wait(5)
+        started = time.perf_counter()
+        told["second"] = sweeps.tell_due_soon()
+        told["waited"] = int(time.perf_counter() - started >= 0.3)
+        connection.close()
+
+    # When a second sweep tells the same clocks meanwhile
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    # Then it waited for the first and told only what the first did not commit
+    assert told["waited"] == 1
+    assert (told["first"], told["second"]) == ((3, 0) if first_commits else (0, 3))
+    assert DueSoonNotice.objects.count() == 3
+    assert Notification.objects.count() == 2 * 5 + 1

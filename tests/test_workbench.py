@@ -24,6 +24,7 @@ from cases.deadlines import today
 from cases.intake import submit_case
 from cases.models import Case, Deadline, Kind, Status
 from cases.services import perform
+from workbench.selectors import COUNT_CAP
 from workdays.calendar import add_working_days
 
 pytestmark = pytest.mark.django_db
@@ -232,8 +233,9 @@ def test_the_queue_page_costs_the_same_number_of_queries_for_many_rows(cast):
         response = ken.get(HOME)
     assert len(queue_numbers(response)) == 5
     assert len(many) == len(few)
-    aggregates = [q for q in many.captured_queries if q["sql"].count("COUNT(") >= 5]
-    assert len(aggregates) == 1  # all five queue counts in one query
+    counts = [q["sql"] for q in many.captured_queries if q["sql"].startswith("SELECT COUNT(")]
+    assert len(counts) == 5  # one count per queue, each stopping at the cap
+    assert all(f"LIMIT {COUNT_CAP + 1}" in sql for sql in counts)
 
 
 # --- filters, sort, pagination in the URL -----------------------------------------------------
@@ -600,14 +602,89 @@ def test_a_paused_clock_is_not_overdue_until_it_runs_again(cast, tree):
     assert queue_numbers(overdue) == [running.number]
 
 
-def test_a_large_subtree_is_matched_by_path_with_the_same_result(cast, monkeypatch):
+def test_every_level_up_to_the_national_one_lists_a_county_case_and_the_neighbour_does_not(cast):
     case = complaint(cast.alice)
     perform(case, "accept", by=cast.ken)
-    by_codes = queue_numbers(signed_in(cast.cathy).get(reverse("staff:queue", args=["in-hand"])))
-    monkeypatch.setattr("workbench.selectors.SUBTREE_CODES_LIMIT", 1)
-    by_path = queue_numbers(signed_in(cast.cathy).get(reverse("staff:queue", args=["in-hand"])))
-    assert by_codes == by_path == [case.number]
-    assert queue_numbers(signed_in(cast.nick).get(reverse("staff:queue", args=["in-hand"]))) == []
+    for officer in (cast.ken, cast.cathy, cast.paul, cast.nora):
+        page = signed_in(officer).get(reverse("staff:queue", args=["in-hand"]))
+        assert tab_count(page, "办理中") == 1, officer
+        assert queue_numbers(page) == [case.number], officer
+    nick = signed_in(cast.nick).get(reverse("staff:queue", args=["in-hand"]))
+    assert tab_count(nick, "办理中") == 0
+    assert queue_numbers(nick) == []
+
+
+def test_a_case_handled_in_the_subtree_but_held_elsewhere_is_counted_once(cast, tree):
+    # A station moved to another county keeps handling the cases it had: they are held by the
+    # old county and handled under the new one, and both subtrees count them.
+    case = complaint(cast.alice)
+    perform(case, "accept", by=cast.ken, handler_unit=tree.station.code)
+    Case.objects.filter(pk=case.pk).update(department=tree.neighbour)
+    for officer in (cast.ken, cast.sam, cast.nick, cast.cathy):
+        page = signed_in(officer).get(reverse("staff:queue", args=["in-hand"]))
+        assert tab_count(page, "办理中") == 1, officer
+        assert queue_numbers(page) == [case.number], officer
+    other = signed_in(cast.nick).get(reverse("staff:queue", args=["to-accept"]))
+    assert tab_count(other, "待受理") == 0
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_the_deadline_queues_are_the_same_however_the_clocks_are_found(cast, monkeypatch, small):
+    # Small subtrees probe each case's clocks, large ones gather the late clocks first.
+    monkeypatch.setattr("workbench.selectors.SMALL_SUBTREE_UNITS", 1000 if small else 0)
+    late, flagged, soon, later = (complaint(cast.alice) for _ in range(4))
+    paused = complaint(cast.bob)
+    day = today()
+    Deadline.objects.filter(case=late).update(due=day - dt.timedelta(days=1))
+    Deadline.objects.filter(case=flagged).update(due=add_working_days(day, 6), overdue=True)
+    Deadline.objects.filter(case=soon).update(due=add_working_days(day, 1))
+    Deadline.objects.filter(case=later).update(due=add_working_days(day, 3))
+    Deadline.objects.filter(case=paused).update(due=day - dt.timedelta(days=2), paused_since=day)
+    for officer in (cast.ken, cast.cathy, cast.nora):
+        client = signed_in(officer)
+        overdue = client.get(reverse("staff:queue", args=["overdue"]))
+        assert tab_count(overdue, "已超期") == 2, officer
+        assert set(queue_numbers(overdue)) == {late.number, flagged.number}, officer
+        due_soon = client.get(reverse("staff:queue", args=["due-soon"]))
+        assert queue_numbers(due_soon) == [soon.number], officer
+    nick = signed_in(cast.nick).get(reverse("staff:queue", args=["overdue"]))
+    assert tab_count(nick, "已超期") == 0
+    assert queue_numbers(nick) == []
+
+
+def test_a_count_past_the_cap_shows_a_plus_and_the_pages_still_follow(cast, monkeypatch):
+    monkeypatch.setattr("workbench.selectors.COUNT_CAP", 2)
+    monkeypatch.setattr("workbench.pages.COUNT_CAP", 2)
+    monkeypatch.setattr("workbench.selectors.PAGE_SIZE", 2)
+    monkeypatch.setattr("workbench.pages.PAGE_SIZE", 2)
+    made = [complaint(cast.alice) for _ in range(5)]
+    ken = signed_in(cast.ken)
+
+    first = ken.get(HOME)
+    body = first.content.decode()
+    assert re.search(r'待受理\s*<span class="wb-count">2\+</span>', body)
+    assert "超过 2 件" in body
+    assert 'rel="next"' in body and 'rel="prev"' not in body
+
+    seen = queue_numbers(first)
+    second = ken.get(HOME + "?page=2")
+    third = ken.get(HOME + "?page=3")
+    seen += queue_numbers(second) + queue_numbers(third)
+    assert seen == [case.number for case in made]  # first come, first served
+    assert 'rel="prev"' in third.content.decode()
+    assert 'rel="next"' not in third.content.decode()
+    assert queue_numbers(ken.get(HOME + "?page=9")) == seen[:2]
+    assert queue_numbers(ken.get(HOME + "?page=x")) == seen[:2]
+
+
+def test_a_count_under_the_cap_is_exact(cast, monkeypatch):
+    monkeypatch.setattr("workbench.selectors.COUNT_CAP", 3)
+    monkeypatch.setattr("workbench.pages.COUNT_CAP", 3)
+    for _ in range(3):
+        complaint(cast.alice)
+    page = signed_in(cast.ken).get(HOME)
+    assert tab_count(page, "待受理") == 3
+    assert "超过" not in page.content.decode()
 
 
 def test_the_workbench_speaks_english_when_asked(cast):

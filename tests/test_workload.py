@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import random
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -15,12 +17,16 @@ from django.core.management.base import CommandError
 
 from accounts.models import User
 from businesses.models import Business
-from cases.events import verify_case_events
+from cases.events import event_digest, verify_case_events
 from cases.intake import submit_case
 from cases.models import Case, CaseEvent, Deadline, Status
+from cases.numbering import format_number
+from cases.rules import SHANGHAI
 from departments.models import Department
 from ops import workload
-from ops.bench import country
+from ops.bench import country, digests, loading
+from ops.bench.lifecycle import build_chunk, case_number
+from ops.bench.rows import Rows
 from supervision.models import DueSoonNotice, SupervisionOrder
 from supervision.sweeps import sweep_deadlines
 from workdays.calendar import add_working_days
@@ -338,3 +344,181 @@ def test_businesses_follow_a_zipf_law_within_a_province(db):
     ranked = [n for _, n in picks.most_common()]
     assert ranked[0] > 5 * ranked[len(ranked) // 2]
     assert ranked[0] / 20000 > 0.05
+
+
+# --- The generator's fast paths give the platform's own results --------------------------------
+
+
+def built_chunks(chunks: int = 3, cases: int = 12000) -> list[Rows]:
+    """Rows of generated chunks, straight from the builder (the division tree must be loaded)."""
+    plan = workload.make_plan(cases=cases, seed=5, days=60, until=UNTIL, supervision=True)
+    plan.generator_id = 1
+    plan.staff = workload._ensure_staff(plan.units)
+    return [build_chunk(plan, n) for n in range(chunks)]
+
+
+@pytest.fixture
+def chunks(tree) -> list[Rows]:
+    return built_chunks()
+
+
+def test_generated_digests_are_those_of_event_digest(chunks):
+    checked = 0
+    for rows in chunks:
+        numbers = {row[0]: row[1] for row in rows.cases}
+        for row in rows.events:
+            _id, case_id, seq, at, action, actor, department, visibility, note, data = row[:10]
+            expected = event_digest(
+                prev_hash=row[10],
+                case_number=numbers[case_id],
+                seq=seq,
+                at=at,
+                action=action,
+                actor_id=actor,
+                department_id=department,
+                visibility=visibility,
+                note=note,
+                data=json.loads(data),
+            )
+            assert row[11] == expected, (numbers[case_id], seq)
+            checked += 1
+
+    assert checked > 30000
+
+
+def test_the_data_column_holds_the_hashed_json(chunks):
+    actions = set()
+    for rows in chunks:
+        for row in rows.events:
+            data = json.loads(row[9])
+            assert row[9] == json.dumps(
+                data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+            )
+            actions.add(row[4])
+
+    assert {"submit", "accept", "record_agreement", "rate", "supervision_order"} <= actions
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        'a "quoted" \\ back\\slash',
+        "tab\tnew\nline\rcarriage\x00\x1f\x7f",
+        "中文，全角标点「」 and emoji 😀 \u2028\u2029",
+        "",
+        0,
+        -17,
+        10**30,
+        True,
+        False,
+        None,
+        1.5,
+        [1, "两", None, True, [], {}],
+        {"b": 1, "a": {"z": [1, 2], "y": "é"}, "c": None, "d": False},
+        {2: "int keys", 1: "sorted as numbers"},
+        {"when": dt.date(2026, 6, 3), "amount": Decimal("1.50")},
+        ("a", "tuple"),
+    ],
+)
+def test_json_text_is_byte_identical_to_json_dumps(value):
+    expected = json.dumps(
+        value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+    )
+
+    assert digests.json_text(value) == expected
+
+
+def test_the_fast_digest_equals_event_digest_on_awkward_input():
+    fields: dict[str, Any] = {
+        "prev_hash": "f" * 64,
+        "case_number": "T2026060300000042",
+        "seq": 3,
+        "at": dt.datetime(
+            2026, 6, 2, 23, 59, 59, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8))
+        ),
+        "action": "accept",
+        "actor_id": None,
+        "department_id": None,
+        "visibility": "internal",
+        "note": '说明 "引号" \\ 和\n换行',
+    }
+    data = {"handler_unit": "330106", "n": 1, "flag": True, "nested": {"k": [None, 2.5]}}
+
+    fast = digests.event_digest(**fields, data_json=digests.json_text(data))
+
+    assert fast == event_digest(**fields, data=data)
+
+
+def test_copy_lines_equal_the_exact_copy_text(chunks):
+    tables = workload._tables()
+    for rows in chunks:
+        for name, table in tables.for_chunk():
+            values = getattr(rows, name)
+            exact = "".join(
+                "\t".join(map(loading.copy_value, row)) + table.copy_tail + "\n" for row in values
+            )
+            assert table.copy_text(values) == exact, name
+
+
+def test_copy_lines_escape_text_that_needs_it(tree):
+    table = workload._tables().events
+    row = (1, 2, 1, dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC), "submit", None, None, "public",
+           "tab\there\\", "{}", "0" * 64, "1" * 64)  # fmt: skip
+
+    text = table.copy_text([row])
+
+    assert "tab\\there\\\\" in text
+    assert text.count("\n") == 1
+    assert "\t\\N\t\\N\t" in text
+
+
+def test_moments_are_written_as_str_and_isoformat_would():
+    moments = [
+        dt.datetime(2026, 1, 1, tzinfo=SHANGHAI),
+        dt.datetime(2026, 12, 31, 23, 59, 59, tzinfo=SHANGHAI),
+        dt.datetime(2026, 3, 1, 8, 0, 1, 250, tzinfo=SHANGHAI),
+        dt.datetime(1990, 7, 1, 12, tzinfo=SHANGHAI),  # daylight saving time, +09:00
+        dt.datetime(2026, 3, 1, 8, tzinfo=dt.UTC),
+    ]
+
+    start = dt.datetime(2025, 12, 30, tzinfo=SHANGHAI)
+    moments += [start + dt.timedelta(seconds=n * 997) for n in range(2000)]  # midnights included
+
+    assert [loading.moment_text(m) for m in moments] == [str(m) for m in moments]
+    assert [digests.utc_text(m) for m in moments] == [
+        m.astimezone(dt.UTC).isoformat() for m in moments
+    ]
+
+
+def test_case_numbers_are_those_of_format_number():
+    for kind in ("complaint", "report", "consultation"):
+        for day, sequence in ((dt.date(2026, 6, 3), 42), (dt.date(2025, 1, 9), 123_456_789)):
+            expected = format_number(kind=kind, received_on=day, sequence=sequence)
+
+            assert case_number(kind, day, sequence) == expected
+
+
+def test_the_generators_draws_are_those_of_random():
+    fast, reference = country.Draws("chunk:7:0"), random.Random("chunk:7:0")
+    bounds = [1, 2, 3, 7, 30, 255, 256, 257, 3600, 32400, 10**9, 2**70 + 1]
+    items = ("a", "b", "c", "d", "e")
+    for n in range(3000):
+        bound = bounds[n % len(bounds)]
+        assert fast.randrange(bound) == reference.randrange(bound)
+        assert fast.randrange(10, 10 + bound) == reference.randrange(10, 10 + bound)
+        assert fast.randint(-5, bound) == reference.randint(-5, bound)
+        assert fast.choice(items[: n % 5 + 1]) == reference.choice(items[: n % 5 + 1])
+        assert fast.random() == reference.random()
+    assert fast.randrange(0, 20, 5) == reference.randrange(0, 20, 5)
+
+
+def test_the_generators_draws_refuse_empty_ranges():
+    draws = country.Draws(1)
+
+    with pytest.raises(ValueError, match="empty range"):
+        draws.randrange(0)
+    with pytest.raises(ValueError, match="empty range"):
+        draws.randint(3, 2)
+    with pytest.raises(IndexError):
+        draws.choice(())

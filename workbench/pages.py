@@ -35,10 +35,12 @@ from cases.workflow import (
 from departments.models import Department
 from workbench.forms import CHOICE_LABELS, ActionForm, action_form
 from workbench.selectors import (
+    COUNT_CAP,
     DUE_SOON_WORKING_DAYS,
     PAGE_SIZE,
     Queue,
     counts_as_list,
+    is_capped,
 )
 from workdays.calendar import add_working_days
 
@@ -87,8 +89,49 @@ class CountedPaginator(Paginator):
         return self._total
 
 
+class OpenEndedPaginator(Paginator):
+    """For a queue past the count cap, whose total is not known: a page reads one row more than
+    it shows to tell whether a next page exists; the total is the rows seen so far."""
+
+    def __init__(self, object_list: Any, per_page: int) -> None:
+        super().__init__(object_list, per_page)
+        self._seen = 0
+
+    @property
+    def count(self) -> int:  # type: ignore[override]
+        return self._seen
+
+    @property
+    def num_pages(self) -> int:  # type: ignore[override]
+        return -(-self._seen // self.per_page)
+
+    def get_page(self, number: Any) -> Page:
+        """The page asked for; the first for a page number that is not one or lies past the end."""
+        text = str(number or "")
+        wanted = int(text) if text.isdigit() and len(text) < 7 and int(text) > 0 else 1
+        bottom = (wanted - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and wanted > 1:
+            return self.get_page(1)
+        self._seen = bottom + len(rows)
+        return Page(rows[: self.per_page], wanted, self)
+
+    page = get_page
+
+
 def paginate(cases: QuerySet[Case], *, count: int, number: str | None) -> Page:
+    if is_capped(count):
+        return OpenEndedPaginator(cases, PAGE_SIZE).get_page(number)
     return CountedPaginator(cases, PAGE_SIZE, total=count).get_page(number)
+
+
+def count_label(count: int) -> str:
+    """A queue count as a tab shows it: "10,000+" past the cap."""
+    return f"{cap_label()}+" if is_capped(count) else str(count)
+
+
+def cap_label() -> str:
+    return f"{COUNT_CAP:,}"
 
 
 def _query(params: QueryDict, **changes: str | None) -> str:
@@ -111,6 +154,10 @@ class Tab:
     href: str
     current: bool
     accesskey: str
+
+    @property
+    def shown(self) -> str:
+        return count_label(self.count)
 
 
 def queue_tabs(params: QueryDict, counts: Mapping[Queue, int], current: Queue) -> list[Tab]:

@@ -1,10 +1,11 @@
 """What the workbench reads: the active membership, the queues, their counts and their rows.
 
-Every query starts from `cases.access.cases_visible_to(user)` and is narrowed to the subtree of
-the membership the user is working in, so the workbench can never show more than the access
-rules allow. Counts for all queues come from one query (conditional aggregation); the rows of a
-page from one more (`select_related`, the next due date as a correlated subquery), so the page
-costs the same at a thousand cases as at a million.
+Every query starts from `cases.access.cases_in_subtree` (the cases the user may see, held or
+handled in the subtree of the membership they work in), so the workbench never shows more than
+the access rules allow. Each queue is counted by one bounded query (`count_parts`: held, then
+handled elsewhere, each from an index; no further than COUNT_CAP + 1, shown as "10,000+"); the
+rows of a page come from one more (`select_related`, the next due date as a correlated
+subquery), so a county's page costs about the same at a thousand cases as at a million.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import reduce
+from operator import or_
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, User
-from cases.access import cases_visible_to
+from cases.access import cases_in_subtree, count_parts, subtree_parts, units_under
 from cases.deadlines import today as local_today
 from cases.models import Case, Deadline, Status
 from cases.rules import SHANGHAI
@@ -27,11 +30,16 @@ from departments.models import Department
 from workdays.calendar import add_working_days
 
 PAGE_SIZE = 50
-SUBTREE_CODES_LIMIT = 500
+# Counting a queue stops here: past it the number is O(rows) to get and of no use to read.
+COUNT_CAP = 10_000
+# Up to this many units (a county with its stations, a city) the deadline queues probe each open
+# case's clocks; above it (a province) they start from the country's late clocks.
+SMALL_SUBTREE_UNITS = 50
 # Long texts the table does not show: left in the table, not sorted along with the rows.
 UNLISTED = ("facts", "demand", "answer", "rating_comment", "party_address", "platform_address")
 DUE_SOON_WORKING_DAYS = 2  # WORKFLOW.md, "Supervision": two or fewer working days left
 IN_HAND = (Status.ACCEPTED, Status.MEDIATING, Status.VERIFYING)
+OPEN = (Status.SUBMITTED, *IN_HAND)
 
 
 class Queue(StrEnum):
@@ -112,33 +120,55 @@ def _open_deadlines() -> QuerySet[Deadline]:
     return Deadline.objects.filter(met_at__isnull=True, cancelled=False)
 
 
-def _has_overdue_clock(today: dt.date) -> Exists:
+def _with_clocks(conditions: list[Q], *, small: bool) -> Q:
+    """Cases with an open clock meeting one of `conditions`.
+
+    PostgreSQL cannot estimate how few open clocks are late, so the approach is chosen here: in
+    a small subtree each open case's clocks are probed (`open_deadline_case` holds what the
+    conditions read, no row is visited); in a large one the late clocks of the whole country
+    are gathered, each condition through its own index, and matched to the cases by id."""
+    if small:
+        clocks = _open_deadlines().filter(reduce(or_, conditions), case=OuterRef("pk"))
+        return Q(Exists(clocks))
+    arms = [_open_deadlines().filter(c).order_by().values("case_id") for c in conditions]
+    return Q(pk__in=arms[0].union(*arms[1:], all=True))
+
+
+def _has_overdue_clock(today: dt.date, *, small: bool) -> Q:
     """An open clock past its due date (a paused clock is not running), or one the sweep has
-    flagged overdue. Correlated, so the database probes a case's few clocks by index or hashes
-    them all, whichever is cheaper for the subtree at hand."""
-    late = Q(due__lt=today, paused_since__isnull=True) | Q(overdue=True)
-    return Exists(_open_deadlines().filter(late, case=OuterRef("pk")))
+    flagged overdue (`open_deadline_due`, `open_deadline_overdue`)."""
+    late = [Q(due__lt=today, paused_since__isnull=True), Q(overdue=True)]
+    return _with_clocks(late, small=small)
 
 
-def _has_due_soon_clock(today: dt.date) -> Exists:
-    """An open clock due within two working days, or flagged due soon, and not past due yet."""
+def _has_due_soon_clock(today: dt.date, *, small: bool) -> Q:
+    """An open clock due within two working days, or flagged due soon, and not past due yet
+    (`open_deadline_due`, `open_deadline_due_soon`): two bounded ranges, as `due >= today`
+    alone would read every future clock."""
     limit = add_working_days(today, DUE_SOON_WORKING_DAYS)
-    soon = Q(due__lte=limit, paused_since__isnull=True) | Q(due_soon=True)
-    return Exists(
-        _open_deadlines().filter(soon, due__gte=today, overdue=False, case=OuterRef("pk"))
-    )
+    running = Q(due__gte=today, due__lte=limit, paused_since__isnull=True, overdue=False)
+    # "after yesterday", not "from today": PostgreSQL would take a bound common to both sides
+    # out of the OR and read every future clock by it.
+    flagged = Q(due_soon=True, due__gt=today - dt.timedelta(days=1), overdue=False)
+    return _with_clocks([running, flagged], small=small)
+
+
+def _is_small(department: Department) -> bool:
+    units = units_under(department)
+    return units is not None and len(units) <= SMALL_SUBTREE_UNITS
 
 
 def queue_condition(queue: Queue, department: Department, today: dt.date) -> Q:
-    """The condition a case in the department's subtree meets to be in `queue`."""
+    """The condition a case in the department's subtree meets to be in `queue`. Open is
+    spelled as the open statuses, which the (unit, status) indexes look up directly."""
     if queue == Queue.TO_ACCEPT:
         return Q(status=Status.SUBMITTED, department=department)
     if queue == Queue.IN_HAND:
         return Q(status__in=IN_HAND)
     if queue == Queue.DUE_SOON:
-        return ~Q(status=Status.CLOSED) & Q(_has_due_soon_clock(today))
+        return Q(status__in=OPEN) & _has_due_soon_clock(today, small=_is_small(department))
     if queue == Queue.OVERDUE:
-        return ~Q(status=Status.CLOSED) & Q(_has_overdue_clock(today))
+        return Q(status__in=OPEN) & _has_overdue_clock(today, small=_is_small(department))
     return Q(status=Status.CLOSED)
 
 
@@ -165,28 +195,11 @@ def _filtered(cases: QuerySet[Case], filters: QueueFilters) -> QuerySet[Case]:
     return cases
 
 
-def _in_subtree(department: Department) -> Q:
-    """Cases held or handled in the department's subtree. For a small subtree (a county and its
-    stations, a city) as lists of codes, so the (department, status) and (handler_unit, status)
-    indexes find them; for a big one by path prefix, as it is most of the table anyway."""
-    codes = list(
-        Department.objects.subtree_of(department).values_list("code", flat=True)[
-            : SUBTREE_CODES_LIMIT + 1
-        ]
-    )
-    if len(codes) <= SUBTREE_CODES_LIMIT:
-        return Q(department_id__in=codes) | Q(handler_unit_id__in=codes)
-    return Q(department__path__startswith=department.path) | Q(
-        handler_unit__path__startswith=department.path
-    )
-
-
 def subtree_cases(
     user: User, department: Department, filters: QueueFilters | None = None
 ) -> QuerySet[Case]:
     """The cases the user may see that are held or handled in the department's subtree."""
-    cases = cases_visible_to(user).filter(_in_subtree(department))
-    return _filtered(cases, filters or QueueFilters())
+    return _filtered(cases_in_subtree(user, department), filters or QueueFilters())
 
 
 def queue_counts(
@@ -196,15 +209,23 @@ def queue_counts(
     *,
     today: dt.date | None = None,
 ) -> dict[Queue, int]:
-    """How many cases each queue holds, in a single query."""
+    """How many cases each queue holds, counted up to COUNT_CAP + 1 (more shows as "10,000+"):
+    one bounded query per queue, each with a plan of its own (an index for the status queues,
+    the open clocks for the deadline ones) instead of one pass over every case of the subtree."""
     day = today or local_today()
-    totals = subtree_cases(user, department, filters).aggregate(
-        **{
-            queue.name: Count("pk", filter=queue_condition(queue, department, day))
-            for queue in Queue
-        }
-    )
-    return {queue: totals[queue.name] or 0 for queue in Queue}
+    parts = [_filtered(part, filters or QueueFilters()) for part in subtree_parts(user, department)]
+    return {
+        queue: count_parts(
+            [part.filter(queue_condition(queue, department, day)) for part in parts],
+            limit=COUNT_CAP + 1,
+        )
+        for queue in Queue
+    }
+
+
+def is_capped(count: int) -> bool:
+    """Whether a count from `queue_counts` stopped at the cap (the queue holds more)."""
+    return count > COUNT_CAP
 
 
 def sort_key(queue: Queue, requested: str) -> str:

@@ -29,6 +29,7 @@ from workbench.selectors import (
     Queue,
     QueueFilters,
     active_membership,
+    is_capped,
     memberships_of,
     queue_cases,
     queue_counts,
@@ -78,6 +79,8 @@ def queue(request: HttpRequest, queue: str = Queue.TO_ACCEPT.value) -> HttpRespo
         "tabs": pages.queue_tabs(request.GET, counts, current),
         "columns": pages.columns(request.GET, current, sort),
         "page": page,
+        "capped": is_capped(counts[current]),
+        "shown": pages.cap_label(),
         "rows": pages.rows(page.object_list, today),
         "page_links": pages.page_links(request.GET, page),
     }

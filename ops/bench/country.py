@@ -122,6 +122,39 @@ class Unit:
     stations: tuple[str, ...]
 
 
+class Draws(random.Random):
+    """`random.Random` with the integer draws the generator makes by the hundred thousand
+    written without the argument checks: the same numbers from the same seed (what Python's
+    `_randbelow` does: `getrandbits` of the bound's bit length until below it)."""
+
+    def below(self, n: int) -> int:
+        """A number in [0, n), n > 0."""
+        k = n.bit_length()
+        r = self.getrandbits(k)
+        while r >= n:
+            r = self.getrandbits(k)
+        return r
+
+    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:  # type: ignore[override]
+        if step != 1 or type(start) is not int or (stop is not None and type(stop) is not int):
+            return super().randrange(start, stop, step)
+        if stop is None:
+            if start <= 0:
+                raise ValueError("empty range for randrange()")
+            return self.below(start)
+        if stop <= start:
+            raise ValueError(f"empty range for randrange() ({start}, {stop})")
+        return start + self.below(stop - start)
+
+    def randint(self, a: int, b: int) -> int:
+        return self.randrange(a, b + 1)
+
+    def choice(self, seq: Any) -> Any:
+        if not len(seq):
+            raise IndexError("Cannot choose from an empty sequence")
+        return seq[self.below(len(seq))]
+
+
 @dataclass(frozen=True)
 class Picker:
     """Weighted choice by bisect over cumulative weights."""

@@ -25,6 +25,8 @@ from typing import Any, Protocol
 from django.db import connection, models, transaction
 from django.db.backends.utils import CursorWrapper
 
+from cases.rules import SHANGHAI
+
 Row = tuple[Any, ...]
 _NULL = "\\N"
 _JSON_TYPES = (dict, list)
@@ -45,11 +47,31 @@ def _json(value: Any) -> str:
     return _text(json.dumps(value, ensure_ascii=False))
 
 
+_DAYS: dict[int, str] = {}  # date ordinal -> ISO date
+
+
+def iso_day(ordinal: int) -> str:
+    day = _DAYS.get(ordinal)
+    if day is None:
+        day = _DAYS[ordinal] = dt.date.fromordinal(ordinal).isoformat()
+    return day
+
+
+def moment_text(moment: dt.datetime) -> str:
+    """`str(moment)`, which COPY reads; written out directly for the generator's moments (whole
+    seconds in Asia/Shanghai, +08:00 all year since 1992), at about half the cost."""
+    if moment.tzinfo is SHANGHAI and not moment.microsecond and moment.year >= 1992:
+        return "%s %02d:%02d:%02d+08:00" % (  # noqa: UP031 - the fastest form here
+            iso_day(moment.toordinal()), moment.hour, moment.minute, moment.second
+        )  # fmt: skip
+    return str(moment)
+
+
 _FORMATS: dict[type, Callable[[Any], str]] = {
     str: _text,
     int: str,
     bool: lambda value: "t" if value else "f",
-    dt.datetime: dt.datetime.isoformat,
+    dt.datetime: moment_text,
     dt.date: dt.date.isoformat,
     Decimal: str,
     dict: _json,
@@ -76,9 +98,15 @@ def copy_value(value: Any) -> str:
 
 class Table:
     """The columns of `model` the generator provides (attnames, in row order) and the defaults
-    of the others. JSON columns take either a JSON text or a dict/list."""
+    of the others. JSON columns take either a JSON text or a dict/list. `line`, when given,
+    writes a row's own columns as COPY text (the same text as `copy_value`, faster)."""
 
-    def __init__(self, model: type[models.Model], columns: Sequence[str]) -> None:
+    def __init__(
+        self,
+        model: type[models.Model],
+        columns: Sequence[str],
+        line: Callable[[Row], str] | None = None,
+    ) -> None:
         fields = {f.attname: f for f in model._meta.concrete_fields}
         unknown = [name for name in columns if name not in fields]
         if unknown:
@@ -91,6 +119,7 @@ class Table:
         self.tail = tuple(self._default(f) for f in self.tail_fields)
         self.db_columns = [f.column for f in self.fields + self.tail_fields]
         self.copy_tail = "".join("\t" + copy_value(value) for value in self.tail)
+        self.line = line
 
     @staticmethod
     def _default(field: models.Field) -> Any:
@@ -115,29 +144,36 @@ class Table:
     def copy_text(self, rows: Sequence[Row]) -> str:
         """The rows as COPY text, each with the defaults appended.
 
-        Fast path: None becomes \\N, dicts and lists JSON, everything else `str()` (PostgreSQL
-        reads Python's str() of bool, date, datetime and Decimal). The
-        result is checked as a whole (one tab fewer than columns per row, one newline per row,
-        no backslash but those of \\N); text that needs escaping takes the exact path instead.
+        Fast path: the table's own `line` function when it has one (the generator's big tables:
+        values written out without escaping), else None becomes \\N, dicts and lists JSON,
+        everything else `str()` (PostgreSQL reads Python's str() of bool, date, datetime and
+        Decimal). The result is checked as a whole (one tab fewer than columns per row, one
+        newline per row, no backslash but those of \\N); text that needs escaping takes the
+        exact path instead.
         """
         tail = self.copy_tail + "\n"
-        dumps = json.dumps
-        text = "".join(
-            "\t".join(
-                [
-                    v
-                    if type(v) is str
-                    else _NULL
-                    if v is None
-                    else dumps(v, ensure_ascii=False)
-                    if type(v) in _JSON_TYPES
-                    else str(v)
-                    for v in row
-                ]
+        if not rows:
+            return ""
+        if self.line is not None:
+            text = tail.join(map(self.line, rows)) + tail
+        else:
+            dumps = json.dumps
+            text = "".join(
+                "\t".join(
+                    [
+                        v
+                        if type(v) is str
+                        else _NULL
+                        if v is None
+                        else dumps(v, ensure_ascii=False)
+                        if type(v) in _JSON_TYPES
+                        else str(v)
+                        for v in row
+                    ]
+                )
+                + tail
+                for row in rows
             )
-            + tail
-            for row in rows
-        )
         tabs = len(self.db_columns) - 1
         if (
             text.count("\n") == len(rows)
@@ -162,7 +198,7 @@ class Table:
 class Writer(Protocol):
     def write_rows(self, table: Table, rows: Sequence[Row]) -> None: ...
 
-    def write_text(self, table: Table, text: str) -> None: ...
+    def write_text(self, table: Table, text: str | bytes) -> None: ...
 
 
 class CopyWriter:
@@ -171,7 +207,8 @@ class CopyWriter:
     def __init__(self) -> None:
         self.cursor = connection.connection.cursor()
 
-    def write_text(self, table: Table, text: str) -> None:
+    def write_text(self, table: Table, text: str | bytes) -> None:
+        """COPY text, as str or already encoded in UTF-8 (the connection's encoding)."""
         if not text:
             return
         with self.cursor.copy(table.copy_sql) as copy:
@@ -191,7 +228,7 @@ class InsertWriter:
         if rows:
             self.cursor.executemany(table.insert_sql, [table.db_values(row) for row in rows])
 
-    def write_text(self, table: Table, text: str) -> None:
+    def write_text(self, table: Table, text: str | bytes) -> None:
         raise TypeError("COPY text is for PostgreSQL only: write_rows serves SQLite")
 
 

@@ -1,5 +1,6 @@
-"""The rows a simulated case leaves: the case, its hash-chained events (computed with
-`cases.events.event_digest`), its clocks with the marks the last sweep left on them, the
+"""The rows a simulated case leaves: the case, its hash-chained events (the digests of
+`cases.events.event_digest`, computed by `ops.bench.digests`; the data column holds the same
+compact JSON text that is hashed), its clocks with the marks the last sweep left on them, the
 supervision orders that sweep raised for late clocks (with their answers) and the due-soon
 notices it sent. The column lists name the model fields the generator fills (`loading.Table`).
 """
@@ -11,10 +12,11 @@ import operator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cases.events import GENESIS, event_digest
+from cases.events import GENESIS
 from cases.models import ClockKind
 from cases.rules import SHANGHAI, local_date
-from ops.bench.loading import Row
+from ops.bench.digests import event_digest, json_text
+from ops.bench.loading import Row, moment_text
 
 if TYPE_CHECKING:
     from ops.bench.lifecycle import Life, Plan
@@ -202,6 +204,7 @@ def _render_events(life: Life, rows: Rows) -> None:
     previous = GENESIS
     base = life.plan.ids["event"] + life.offset * EVENT_STRIDE
     for seq, event in enumerate(sorted(life.events, key=lambda e: e.at), start=1):
+        data = json_text(event.data)
         digest = event_digest(
             prev_hash=previous,
             case_number=number,
@@ -212,7 +215,7 @@ def _render_events(life: Life, rows: Rows) -> None:
             department_id=event.department,
             visibility=event.visibility,
             note=event.note,
-            data=event.data,
+            data_json=data,
         )
         rows.events.append(
             (
@@ -225,7 +228,7 @@ def _render_events(life: Life, rows: Rows) -> None:
                 event.department,
                 event.visibility,
                 event.note,
-                event.data,
+                data,
                 previous,
                 digest,
             )
@@ -283,6 +286,49 @@ BUSINESS_COLUMNS = ("id", "name", "uscc", "address", "county_id", "created_at", 
 
 
 _CASE_ROW = operator.itemgetter(*CASE_COLUMNS)
+
+
+# --- COPY lines of the big tables (`loading.Table(line=...)`) ----------------------------------
+# The same text as `loading.copy_value` per value (tests compare them), written out for the
+# types each column holds here, positions as in CASE_COLUMNS, EVENT_COLUMNS and DEADLINE_COLUMNS;
+# the Table checks the result and takes the escaping path when a value needs it.
+
+
+def _null(value: Any) -> Any:
+    return "\\N" if value is None else value
+
+
+def _bool(value: bool | None) -> str:
+    return "\\N" if value is None else "t" if value else "f"
+
+
+def _moment(value: dt.datetime | None) -> str:
+    return "\\N" if value is None else moment_text(value)
+
+
+def case_line(r: Row) -> str:
+    return (
+        f"{r[0]}\t{r[1]}\t{r[2]}\t{r[3]}\t{r[4]}\t{r[5]}\t{r[6]}\t{r[7]}\t{_null(r[8])}\t"
+        f"{moment_text(r[9])}\t{_null(r[10])}\t{r[11]}\t{r[12]}\t{r[13]}\t{r[14]}\t"
+        f"{_null(r[15])}\t{r[16]}\t{r[17]}\t{r[18]}\t{r[19]}\t{r[20]}\t{r[21]}\t"
+        f"{_null(r[22])}\t{_null(r[23])}\t{r[24]}\t{r[25]}\t{_bool(r[26])}\t{r[27]}\t"
+        f"{_null(r[28])}\t{_null(r[29])}\t{_bool(r[30])}\t{_moment(r[31])}\t{_moment(r[32])}\t"
+        f"{r[33]}\t{r[34]}\t{moment_text(r[35])}\t{moment_text(r[36])}"
+    )
+
+
+def event_line(r: Row) -> str:
+    return (
+        f"{r[0]}\t{r[1]}\t{r[2]}\t{moment_text(r[3])}\t{r[4]}\t{_null(r[5])}\t{_null(r[6])}\t"
+        f"{r[7]}\t{r[8]}\t{r[9]}\t{r[10]}\t{r[11]}"
+    )
+
+
+def deadline_line(r: Row) -> str:
+    return (
+        f"{r[0]}\t{r[1]}\t{r[2]}\t{r[3]}\t{r[4]}\t{r[5]}\t{_null(r[6])}\t{r[7]}\t"
+        f"{_moment(r[8])}\t{_bool(r[9])}\t{_bool(r[10])}\t{_bool(r[11])}\t{moment_text(r[12])}"
+    )
 
 
 def _render_case(life: Life, rows: Rows) -> None:
