@@ -435,7 +435,8 @@ def _generate(
             progress(f"  {plan.consumers:,} consumers, {len(plan.businesses):,} businesses")
             _write_chunks(plan, tables, summary, workers, progress)
     loading.finish_tables(models_)
-    rebuild_rollups()  # the monitoring overview's counters, recounted from the tables just written
+    # The monitoring overview's counters, recounted from the tables just written.
+    rebuild_rollups(bulk=True)
     summary.first_id = plan.ids["case"]
     return summary
 

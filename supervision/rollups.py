@@ -368,19 +368,32 @@ def _expected_sql() -> tuple[str, list[Any]]:
     return sql, params
 
 
-def rebuild_rollups() -> int:
+def rebuild_rollups(*, bulk: bool = False) -> int:
     """Recompute the whole table from the cases, set-based; the rows written. First each holder's
     own rows, then level by level from the deepest up, each unit's rows summed into its parent's
     (under the unit as child). Other writers of the table wait for it (PostgreSQL: EXCLUSIVE
-    lock); readers see the old rows until it commits."""
+    lock); readers see the old rows until it commits.
+
+    `bulk` (PostgreSQL; the workload generator, which holds its tables for the whole load):
+    empty the table with TRUNCATE and build the primary key once after the rows are in, by
+    sorting, instead of inserting millions of rows into it one by one. Readers wait meanwhile."""
     table, name = Rollup._meta.db_table, connection.ops.quote_name
     columns = ", ".join(name(c) for c in COLUMNS)
     holders, params = _holders_sql()
+    bulk = bulk and connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"LOCK TABLE {name(table)} IN EXCLUSIVE MODE")
             cursor.execute(f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'")  # sorts in memory
-        cursor.execute(f"DELETE FROM {name(table)}")  # noqa: S608
+        if bulk:
+            # Rows upserted earlier in the transaction may have deferred foreign-key checks
+            # pending, which TRUNCATE refuses: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            cursor.execute(f"TRUNCATE {name(table)}")
+            primary_key = _drop_primary_key(cursor, table)
+        else:
+            cursor.execute(f"DELETE FROM {name(table)}")  # noqa: S608
         cursor.execute(f"INSERT INTO {name(table)} ({columns}) {holders}", params)  # noqa: S608
         written = cursor.rowcount
         for depth in _depths():
@@ -389,9 +402,24 @@ def rebuild_rollups() -> int:
             )
             cursor.execute(f"INSERT INTO {name(table)} ({columns}) {level_up}", [depth])
             written += cursor.rowcount
+        if bulk:
+            cursor.execute(primary_key)
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {name(table)}")  # the planner's view of the new rows
     return written
+
+
+def _drop_primary_key(cursor: Any, table: str) -> str:
+    """Drop the table's primary key constraint; the statement that adds it back."""
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND contype = 'p'",
+        [table],
+    )
+    constraint, definition = cursor.fetchone()
+    quoted_table, quoted = connection.ops.quote_name(table), connection.ops.quote_name(constraint)
+    cursor.execute(f"ALTER TABLE {quoted_table} DROP CONSTRAINT {quoted}")
+    return f"ALTER TABLE {quoted_table} ADD CONSTRAINT {quoted} {definition}"
 
 
 def _holders_sql() -> tuple[str, list[Any]]:

@@ -295,6 +295,11 @@ def deferred_indexes(tables: Sequence[str], *, enabled: bool) -> Iterator[list[s
         return
     indexes = secondary_indexes(tables)
     with connection.cursor() as cursor:
+        # Rows written earlier in the transaction may have deferred foreign-key checks pending,
+        # and PostgreSQL refuses to change the indexes of a table with pending trigger events:
+        # run those checks now, then defer again.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         for name, _definition in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
     yield [name for name, _definition in indexes]
