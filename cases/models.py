@@ -147,6 +147,14 @@ class Case(models.Model):
                 condition=~models.Q(Exact(models.F("handler_unit"), models.F("department"))),
             ),
             models.Index(fields=["consumer", "-received_at"], name="case_consumer_recent"),
+            # The monitoring overview's "now" flags: the holders of the open cases whose clocks
+            # are marked, read from this small index alone (supervision.stats).
+            models.Index(
+                fields=["id"],
+                include=["department", "handler_unit"],
+                condition=models.Q(status__in=["submitted", "accepted", "mediating", "verifying"]),
+                name="open_case_holder",
+            ),
         ]
 
     def __str__(self) -> str:

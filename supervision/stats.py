@@ -396,22 +396,29 @@ def _fill_flags_by_holder(figures: dict[str, Figures], department: Department) -
         Q(met_at__isnull=True, cancelled=False) & (Q(overdue=True) | Q(due_soon=True))
     )
     flags: dict[int, tuple[bool, bool]] = {}
-    for case_id, overdue, due_soon in marked.values_list("case_id", "overdue", "due_soon"):
+    rows = marked.order_by().values_list("case_id", "overdue", "due_soon")  # no sort: a dict
+    for case_id, overdue, due_soon in rows:
         was = flags.get(case_id, (False, False))
         flags[case_id] = (was[0] or overdue, was[1] or due_soon)
     holders = {
         pk: handler or own
         for pk, handler, own in Case.objects.filter(
             pk__in=marked.values("case_id"), status__in=OPEN_STATUSES
-        ).values_list("pk", "handler_unit_id", "department_id")
+        )
+        .order_by()
+        .values_list("pk", "handler_unit_id", "department_id")
     }
+    # Every unit of the subtree (an index range on the path) rather than an IN list of the
+    # holders: thousands of parameters cost more to send and plan than the rows cost to read.
     paths = dict(
-        Department.objects.filter(code__in=set(holders.values())).values_list("code", "path")
+        Department.objects.filter(path__startswith=department.path)
+        .order_by()
+        .values_list("code", "path")
     )
     start = len(department.path)
     for case_id, holder in holders.items():
-        path = paths[holder]
-        if path.startswith(department.path) and case_id in flags:
+        path = paths.get(holder)  # None: held outside the subtree
+        if path is not None and case_id in flags:
             target = figures[path[start:].split("/")[0]]
             target.overdue += flags[case_id][0]
             target.due_soon += flags[case_id][1]
