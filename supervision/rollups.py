@@ -403,6 +403,10 @@ def rebuild_rollups(*, bulk: bool = False) -> int:
             cursor.execute(f"INSERT INTO {name(table)} ({columns}) {level_up}", [depth])
             written += cursor.rowcount
         if bulk:
+            # The rows just inserted have their foreign-key checks pending (deferred), and
+            # PostgreSQL refuses to alter a table with pending trigger events: check them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             cursor.execute(primary_key)
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {name(table)}")  # the planner's view of the new rows

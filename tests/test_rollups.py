@@ -214,12 +214,13 @@ def test_the_lifecycle_touches_every_figure(lifecycle):
     assert Deadline.objects.filter(kind="notify_termination", met_at__isnull=False).exists()
 
 
-def test_a_rebuild_writes_the_rows_the_services_kept(lifecycle):
+@pytest.mark.parametrize("bulk", [False, True], ids=["in-place", "bulk"])
+def test_a_rebuild_writes_the_rows_the_services_kept(lifecycle, bulk):
     kept = set(
         Rollup.objects.exclude(n=0).values_list("unit", "child", "day", "metric", "key", "n")
     )
 
-    rollups.rebuild_rollups()
+    rollups.rebuild_rollups(bulk=bulk)
 
     rebuilt = set(Rollup.objects.values_list("unit", "child", "day", "metric", "key", "n"))
     assert rebuilt == kept
