@@ -23,7 +23,7 @@ LAST_USED_EVERY = dt.timedelta(minutes=5)
 # request has to ask again (accounts.memberships).
 _USER_BY_KEY_HASH = """
     SELECT u.*, t.id AS token_pk,
-        COALESCE(t.last_used_at, t.created_at) < %s AS token_idle,
+        (COALESCE(t.last_used_at, t.created_at) < %s OR t.created_at < %s) AS token_expired,
         (t.last_used_at IS NULL OR t.last_used_at < %s) AS token_use_due,
         EXISTS (SELECT 1 FROM accounts_membership m WHERE m.user_id = u.id) AS holds_membership
     FROM accounts_user u JOIN accounts_apitoken t ON t.user_id = u.id
@@ -46,17 +46,28 @@ def idle_limit() -> dt.timedelta:
     return dt.timedelta(days=getattr(settings, "API_TOKEN_IDLE_DAYS", 30))
 
 
+def lifetime() -> dt.timedelta:
+    """A token stops working this long after it was issued, however often it is used
+    (settings.API_TOKEN_MAX_DAYS): a leaked token does not live for ever."""
+    return dt.timedelta(days=getattr(settings, "API_TOKEN_MAX_DAYS", 180))
+
+
 def user_for_token(token: str) -> User | None:
     """The active user the token belongs to, in one query; None for an unknown token, and for
-    an idle one, which is deleted."""
+    an idle or expired one, which is deleted."""
     now = timezone.now()
     as_stored = connections[User.objects.db].ops.adapt_datetimefield_value
-    params = [as_stored(now - idle_limit()), as_stored(now - LAST_USED_EVERY), _digest(token)]
+    params = [
+        as_stored(now - idle_limit()),
+        as_stored(now - lifetime()),
+        as_stored(now - LAST_USED_EVERY),
+        _digest(token),
+    ]
     user = next(iter(User.objects.raw(_USER_BY_KEY_HASH, params)), None)
     if user is None:
         return None
     columns: Any = user  # the query's own columns ride on the user
-    if columns.token_idle:
+    if columns.token_expired:
         ApiToken.objects.filter(pk=columns.token_pk).delete()
         return None
     if columns.token_use_due:

@@ -135,6 +135,24 @@ def test_a_token_never_used_stops_working_an_idle_limit_after_it_was_issued(api,
     assert not ApiToken.objects.exists()
 
 
+def test_a_token_in_daily_use_stops_working_at_the_end_of_its_lifetime(api, cast, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.models import ApiToken
+
+    settings.API_TOKEN_MAX_DAYS = 180
+    client = api.as_user(cast.alice)
+    now = timezone.now()
+    ApiToken.objects.update(created_at=now - dt.timedelta(days=179), last_used_at=now)
+    assert client.get("/api/v1/me").status_code == 200
+
+    ApiToken.objects.update(created_at=now - dt.timedelta(days=181), last_used_at=now)
+    assert client.get("/api/v1/me").status_code == 401
+    assert not ApiToken.objects.exists()
+
+
 def test_a_deactivated_users_token_stops_working(api, cast):
     client = api.as_user(cast.alice)
     assert client.get("/api/v1/me").status_code == 200
