@@ -686,10 +686,6 @@ class Grant:
     department: Department | None
 
 
-def _memberships(user: User) -> list[Membership]:
-    return memberships_of(user)
-
-
 def _handler_units(case: Case) -> set[str]:
     unit = case.handler_unit
     if unit is None:
@@ -714,7 +710,7 @@ def _qualifies(scope: Scope, membership: Membership, case: Case) -> bool:
 
 
 def _staff_grant(spec: ActionSpec, case: Case, user: User) -> Grant | None:
-    for membership in _memberships(user):
+    for membership in memberships_of(user):
         has_role = any(membership.has_role(role) for role in spec.roles)
         if has_role and _qualifies(spec.scope, membership, case):
             return Grant(department=membership.department)

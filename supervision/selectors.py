@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from accounts.memberships import memberships_of
 from accounts.models import Membership, User
 from cases.access import staff_paths
 from departments.models import Department
@@ -42,9 +43,7 @@ def orders_visible_to(user: User) -> QuerySet[SupervisionOrder]:
 
 
 def _memberships(user: User) -> list[Membership]:
-    if not user.is_authenticated:
-        return []
-    return list(Membership.objects.filter(user=user).select_related("department"))
+    return memberships_of(user) if user.is_authenticated else []
 
 
 def receiving_units(user: User) -> list[str]:

@@ -12,7 +12,6 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -23,8 +22,9 @@ from cases.events import GENESIS, verify_case_events
 from cases.models import Case, CaseEvent
 from cases.numbering import format_number, reserve_id
 from cases.rules import local_date
+from tests.test_intake_api import PNG, media_and_cache  # noqa: F401 (an autouse fixture)
+from tests.test_intake_api import complaint_body as intake_complaint_body
 
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
 ON_POSTGRESQL = connection.vendor == "postgresql"
 
 # The token with its user (and whether they hold a membership: a consumer holds none), the
@@ -34,29 +34,11 @@ MAX_QUERIES_PER_COMPLAINT = 8
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
-@pytest.fixture(autouse=True)
-def media_and_cache(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
-
-
 def complaint_body(**overrides):
-    body = {
-        "department": "330106",
-        "contact_address": "杭州市西湖区文一路1号",
-        "respondent": {
-            "name": "杭州好运来电器有限公司",
-            "uscc": "91330106MA2H7KQ4L5",
-            "address": "杭州市西湖区文三路90号",
-            "platform": {"name": "某购物平台", "address": "杭州市余杭区"},
-        },
-        "category": "G01",
-        "amount": "199.00",
-        "occurred_on": "2026-09-20",
-        "facts": "在该店购买的电饭煲使用三天后无法加热。",
-        "demand": "退货退款。",
-    }
-    body.update(overrides)
+    """The intake suite's complaint, naming a platform too (the reply carries it)."""
+    platform = {"name": "某购物平台", "address": "杭州市余杭区"}
+    body = intake_complaint_body(**overrides)
+    body["respondent"] = {**body["respondent"], "platform": platform}
     return body
 
 
