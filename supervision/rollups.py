@@ -141,15 +141,24 @@ def spread(path: str, counts: Counts, *, sign: int = 1, into: Counts | None = No
 
 def upsert(rows: Counts) -> int:
     """Add the rows' counts to the table (one statement per BATCH rows); the rows written."""
+    statements = upsert_statements(rows)
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+    return sum(len(params) for _, params in statements) // len(COLUMNS)
+
+
+def upsert_statements(rows: Counts) -> list[tuple[str, list[Any]]]:
+    """The statements `upsert` runs, for a caller that sends them in its own round trip."""
     changed = sorted(
         (key, value) for key, value in rows.items() if value[0] != 0 or value[1] != ZERO
     )
-    for start in range(0, len(changed), BATCH):
-        _upsert_batch(changed[start : start + BATCH])
-    return len(changed)
+    return [
+        _upsert_batch(changed[start : start + BATCH]) for start in range(0, len(changed), BATCH)
+    ]
 
 
-def _upsert_batch(rows: Sequence[tuple[RowKey, tuple[int, Decimal]]]) -> None:
+def _upsert_batch(rows: Sequence[tuple[RowKey, tuple[int, Decimal]]]) -> tuple[str, list[Any]]:
     table, name = Rollup._meta.db_table, connection.ops.quote_name
     ops = connection.ops
     params: list[Any] = []
@@ -163,23 +172,28 @@ def _upsert_batch(rows: Sequence[tuple[RowKey, tuple[int, Decimal]]]) -> None:
         f"ON CONFLICT ({unique}) DO UPDATE SET n = {name(table)}.n + excluded.n, "
         f"amount = {name(table)}.amount + excluded.amount"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return sql, params
 
 
 # --- Keeping the rollups exact ------------------------------------------------------------------
 
 
+def case_rows(case: Case, clocks: Iterable[Clock]) -> Counts:
+    """Every row a case with these clocks counts in (after the hierarchy): the one place that
+    says so for intake, `perform`, the generator and the audits. Reads the case's fields and its
+    department / handling unit paths (loaded relations, or objects with a `path`)."""
+    return spread(_holder_path(case), contributions(case, clocks))
+
+
 def case_filed(case: Case) -> None:
     """Count a new case (in the transaction that files it). Its first clock is open and unflagged
     and so counts nothing yet: no query beyond the upsert."""
-    upsert(spread(_holder_path(case), contributions(case, ())))
+    upsert(case_rows(case, ()))
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    path: str
-    counts: Counts
+    rows: Counts
 
 
 def _clocks(case: Case, *, lock: bool = False) -> list[Clock]:
@@ -192,13 +206,14 @@ def _clocks(case: Case, *, lock: bool = False) -> list[Clock]:
 def snapshot(case: Case) -> Snapshot:
     """What the case counts before a change; call it with the case row locked. Locks its clocks
     (the sweep and the notice tasks, which change clocks without the case lock, wait)."""
-    return Snapshot(_holder_path(case), contributions(case, _clocks(case, lock=True)))
+    return Snapshot(case_rows(case, _clocks(case, lock=True)))
 
 
 def record_change(before: Snapshot, case: Case) -> None:
     """Write the difference between `before` and what the changed case counts now."""
-    rows = spread(before.path, before.counts, sign=-1)
-    spread(_holder_path(case), contributions(case, _clocks(case)), into=rows)
+    rows = case_rows(case, _clocks(case))
+    for key, (n, amount) in before.rows.items():
+        rows.add(key, -n, -amount)
     upsert(rows)
 
 
