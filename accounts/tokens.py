@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.db import connections
+from django.db.models.expressions import Col
 from django.utils import timezone
 
 from accounts.memberships import note_no_memberships
@@ -20,15 +24,51 @@ LAST_USED_EVERY = dt.timedelta(minutes=5)
 # Every API request runs this, so it is written out: the ORM spends about three times as long
 # building the query with its join as the database takes to run it. It also says whether the
 # user holds any membership; most callers are consumers, who hold none, and then nothing in the
-# request has to ask again (accounts.memberships).
+# request has to ask again (accounts.memberships). `{user}` is the user's columns.
 _USER_BY_KEY_HASH = """
-    SELECT u.*, t.id AS token_pk,
+    SELECT {user}, t.id AS token_pk,
         (COALESCE(t.last_used_at, t.created_at) < %s OR t.created_at < %s) AS token_expired,
         (t.last_used_at IS NULL OR t.last_used_at < %s) AS token_use_due,
         EXISTS (SELECT 1 FROM accounts_membership m WHERE m.user_id = u.id) AS holds_membership
     FROM accounts_user u JOIN accounts_apitoken t ON t.user_id = u.id
     WHERE t.key_hash = %s AND u.is_active
 """
+
+_TOKEN_USED = "UPDATE accounts_apitoken SET last_used_at = %s WHERE id = %s"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class _UserRows:
+    """How to read a user from `_USER_BY_KEY_HASH` on one database, worked out once: the SQL,
+    the fields and each field's converters (what the ORM applies to a column it reads)."""
+
+    sql: str
+    names: list[str]
+    converters: list[tuple[Col, list[Any]]]
+
+    @classmethod
+    @cache
+    def on(cls, alias: str) -> _UserRows:
+        connection = connections[alias]
+        fields = User._meta.concrete_fields
+        columns = [field.get_col("u") for field in fields]
+        user = ", ".join(f"u.{connection.ops.quote_name(field.column)}" for field in fields)
+        return cls(
+            sql=_USER_BY_KEY_HASH.format(user=user),
+            names=[field.attname for field in fields],
+            converters=[
+                (col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+                for col in columns
+            ],
+        )
+
+    def user(self, alias: str, row: Sequence[Any]) -> User:
+        connection = connections[alias]
+        values = list(row[: len(self.names)])
+        for index, (col, converters) in enumerate(self.converters):
+            for convert in converters:
+                values[index] = convert(values[index], col, connection)
+        return User.from_db(alias, self.names, values)
 
 
 def _digest(token: str) -> str:
@@ -56,23 +96,29 @@ def user_for_token(token: str) -> User | None:
     """The active user the token belongs to, in one query; None for an unknown token, and for
     an idle or expired one, which is deleted."""
     now = timezone.now()
-    as_stored = connections[User.objects.db].ops.adapt_datetimefield_value
+    alias = User.objects.db
+    as_stored = connections[alias].ops.adapt_datetimefield_value
     params = [
         as_stored(now - idle_limit()),
         as_stored(now - lifetime()),
         as_stored(now - LAST_USED_EVERY),
         _digest(token),
     ]
-    user = next(iter(User.objects.raw(_USER_BY_KEY_HASH, params)), None)
-    if user is None:
+    reading = _UserRows.on(alias)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(reading.sql, params)
+        row = cursor.fetchone()
+    if row is None:
         return None
-    columns: Any = user  # the query's own columns ride on the user
-    if columns.token_expired:
-        ApiToken.objects.filter(pk=columns.token_pk).delete()
+    user = reading.user(alias, row)
+    token_pk, expired, use_due, holds_membership = row[len(reading.names) :]
+    if expired:
+        ApiToken.objects.filter(pk=token_pk).delete()
         return None
-    if columns.token_use_due:
-        ApiToken.objects.filter(pk=columns.token_pk).update(last_used_at=now)
-    if not columns.holds_membership:
+    if use_due:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(_TOKEN_USED, [as_stored(now), token_pk])
+    if not holds_membership:
         note_no_memberships(user)
     return user
 

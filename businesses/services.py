@@ -8,23 +8,31 @@ matters beyond bookkeeping: that business's users see the complaints against it.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from businesses.models import Business
 
 
-def find_or_create_business(*, name: str, uscc: str = "", address: str = "") -> Business:
-    """The business with this USCC, or (without a code) the one with exactly this name; a new
-    record otherwise. Call inside the caller's transaction: a rejected submission rolls it back.
-
-    Without a code only an exact, unique name match counts: two operators may share a trade name,
-    and guessing wrong would show a complaint to the wrong business.
-    """
+def matching_businesses(*, name: str, uscc: str) -> QuerySet[Business]:
+    """The records a respondent may be: the one with the code (unique when given), else those
+    known by exactly this name and no code. Intake reads at most two ids of them in the round
+    trip that reserves the case's keys (`cases.intake_writes`)."""
     if uscc:
-        return _by_uscc(name=name, uscc=uscc, address=address)
-    matches = list(Business.objects.filter(name=name, uscc="").order_by()[:2])
-    if len(matches) == 1:
-        return matches[0]
-    return Business.objects.create(name=name, address=address)
+        return Business.objects.filter(uscc=uscc)
+    return Business.objects.filter(name=name, uscc="")
+
+
+def choose_business(*, name: str, uscc: str, address: str, found: list[int]) -> int:
+    """The business a respondent is, given the ids of at most two `matching_businesses` (read
+    beforehand): the one with the code, or the only one known by exactly that name and no code;
+    a new record otherwise. Call inside the caller's transaction: a rejected submission rolls it
+    back. Without a code only an exact, unique name match counts: two operators may share a
+    trade name, and guessing wrong would show a complaint to the wrong business."""
+    if uscc:
+        return found[0] if found else _by_uscc(name=name, uscc=uscc, address=address).pk
+    if len(found) == 1:
+        return found[0]
+    return Business.objects.create(name=name, address=address).pk
 
 
 def _by_uscc(*, name: str, uscc: str, address: str) -> Business:

@@ -20,14 +20,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.memberships import memberships_of
 from accounts.models import Role, User
-from businesses.services import find_or_create_business
-from cases import evidence, idempotency
+from businesses.services import choose_business
+from cases import evidence, idempotency, intake_writes
 from cases.categories import is_category
-from cases.deadlines import start_clock
 from cases.events import first_event
+from cases.intake_writes import Reserved, Respondent
 from cases.models import (
     Attachment,
     Case,
@@ -39,10 +40,12 @@ from cases.models import (
     Status,
     Visibility,
 )
-from cases.numbering import number_for, placeholder_number, reserve_id
+from cases.numbering import number_for, placeholder_number
 from cases.rules import SHANGHAI, local_date, rules_for
+from departments import cache as department_cache
 from departments.models import Department, Level
 from supervision import rollups
+from workdays.calendar import add_working_days
 
 ACCEPT_WORKING_DAYS = 7  # o121 Art. 15, o20 Art. 14: accept or reject within 7 working days
 ANSWER_WORKING_DAYS = 7
@@ -51,6 +54,7 @@ CLOCK_SKEW = dt.timedelta(minutes=1)
 MAX_AMOUNT = Decimal("999999999999.99")
 _USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")
+CHECKS = 3  # times a submission is checked while its department's row keeps changing
 
 
 class IntakeError(Exception):
@@ -96,15 +100,16 @@ def file_case(
 ) -> Filing:
     """`submit_case`, answering with the rows written (see `Filing`)."""
     key = _clean_key(idempotency_key)
-    request_hash = idempotency.fingerprint(kind=kind, payload=payload)
+    # Only a keyed request is remembered, so only a keyed request needs its fingerprint.
+    request_hash = idempotency.fingerprint(kind=kind, payload=payload) if key is not None else ""
     if key is not None:
         first = idempotency.replay(user=by, key=key, request_hash=request_hash)
         if first is not None:
             return Filing(case=first)
+    submission, reserved = _checked(kind=kind, by=by, payload=payload)
     try:
         with transaction.atomic():
-            submission = clean_submission(kind=kind, by=by, payload=payload)
-            return _file(submission, by=by, key=key, request_hash=request_hash)
+            return _file(submission, reserved, by=by, key=key, request_hash=request_hash)
     except IntegrityError:
         # A concurrent request with the same key recorded it first: answer with its case.
         if key is None:
@@ -113,6 +118,19 @@ def file_case(
         if winner is None:
             raise
         return Filing(case=winner)
+
+
+def _checked(*, kind: str, by: User, payload: dict[str, Any]) -> tuple[Submission, Reserved]:
+    """Check the submission, then read what filing it needs (one round trip): if the
+    department's row is no longer the copy the check used (`departments.cache`), check again."""
+    for _attempt in range(CHECKS):
+        submission = clean_submission(kind=kind, by=by, payload=payload)
+        reserved = intake_writes.reserve(
+            department=submission.unit.code, respondent=_respondent_named(submission)
+        )
+        if department_cache.confirm(submission.unit, reserved.department):
+            return submission, reserved
+    raise RuntimeError(f"department {submission.unit.code} kept changing during the checks")
 
 
 def _clean_key(key: str | None) -> str | None:
@@ -153,18 +171,20 @@ class _Reader:
         return value not in (None, "", {}, [])
 
     def text(self, name: str, *, label: str, max_length: int, required: bool = False) -> str:
+        """The stripped text of a field. `label` (marked with gettext_noop) is translated only
+        for a message: most submissions have none to give."""
         value = self.raw(name)
         if value is None:
             value = ""
         if not isinstance(value, str):
-            self.fail(name, _("%(label)s应为文本。") % {"label": label})
+            self.fail(name, _("%(label)s应为文本。") % {"label": _(label)})
             return ""
         value = value.strip()
         if required and not value:
-            self.fail(name, _("请填写%(label)s。") % {"label": label})
+            self.fail(name, _("请填写%(label)s。") % {"label": _(label)})
         elif len(value) > max_length:
             self.fail(
-                name, _("%(label)s不能超过%(max)d个字。") % {"label": label, "max": max_length}
+                name, _("%(label)s不能超过%(max)d个字。") % {"label": _(label), "max": max_length}
             )
         return value
 
@@ -243,20 +263,31 @@ def clean_submission(*, kind: str, by: User, payload: dict[str, Any]) -> Submiss
 def _department(reader: _Reader, *, kind: str) -> Department | None:
     """Complaints and consultations go to a county-level department; reports to the department
     where the act occurred, county or above. A station never receives a case directly."""
-    code = reader.text("department", label=_("受理部门"), max_length=12, required=True)
+    code = reader.text("department", label=gettext_noop("受理部门"), max_length=12, required=True)
     if not code:
         return None
-    try:
-        # No `parent`: it only names a station's county, and a station receives no case.
-        department = Department.objects.get(code=code, is_active=True)
-    except Department.DoesNotExist:
+    department = department_cache.department(code)
+    if department is None or _refusal(department, kind=kind) is not None:
+        # A refusal is decided on the row as it is now, never on a kept copy.
+        department = department_cache.department(code, fresh=True)
+    if department is None or not department.is_active:
         reader.fail("department", _("受理部门不存在，请重新选择。"))
         return None
-    if kind == Kind.REPORT and department.level == Level.STATION:
-        reader.fail("department", _("举报应提交给县级或以上市场监管部门。"))
-    elif kind != Kind.REPORT and not department.is_county_level:
-        reader.fail("department", _("请选择县级（区县）市场监管部门。"))
+    refusal = _refusal(department, kind=kind)
+    if refusal is not None:
+        reader.fail("department", refusal)
     return department
+
+
+def _refusal(department: Department, *, kind: str) -> str | None:
+    """Why `department` may not receive a case of `kind`; None when it may."""
+    if not department.is_active:
+        return _("受理部门不存在，请重新选择。")
+    if kind == Kind.REPORT and department.level == Level.STATION:
+        return _("举报应提交给县级或以上市场监管部门。")
+    if kind != Kind.REPORT and not department.is_county_level:
+        return _("请选择县级（区县）市场监管部门。")
+    return None
 
 
 def _channel(reader: _Reader, *, agent: bool) -> str:
@@ -311,7 +342,7 @@ def _party(reader: _Reader, submission: Submission, *, by: User, agent: bool) ->
     """The complainant's true identity and address (o121 Art. 10): the consumer's own account,
     or, for a hotline agent, the caller's details (`on_behalf_of`)."""
     needs_address = submission.kind != Kind.CONSULTATION
-    address = reader.text("contact_address", label=_("联系地址"), max_length=300)
+    address = reader.text("contact_address", label=gettext_noop("联系地址"), max_length=300)
     if reader.given("on_behalf_of") and not agent:
         reader.fail("on_behalf_of", _("只有12315坐席可以代他人登记。"))
     if agent and (reader.given("on_behalf_of") or not is_real_name_consumer(by)):
@@ -329,11 +360,15 @@ def _caller(reader: _Reader, submission: Submission, *, address: str, needs_addr
     if not reader.given("on_behalf_of"):
         reader.fail("on_behalf_of", _("代为登记时请填写来电人的姓名、电话和地址。"))
         return
-    name = reader.text("on_behalf_of.real_name", label=_("姓名"), max_length=50, required=True)
-    phone = reader.text("on_behalf_of.phone", label=_("电话"), max_length=20, required=True)
+    name = reader.text(
+        "on_behalf_of.real_name", label=gettext_noop("姓名"), max_length=50, required=True
+    )
+    phone = reader.text(
+        "on_behalf_of.phone", label=gettext_noop("电话"), max_length=20, required=True
+    )
     if phone and not _PHONE.match(phone):
         reader.fail("on_behalf_of.phone", _("电话号码格式不正确。"))
-    own = reader.text("on_behalf_of.address", label=_("联系地址"), max_length=300)
+    own = reader.text("on_behalf_of.address", label=gettext_noop("联系地址"), max_length=300)
     if needs_address and not (own or address):
         reader.fail("on_behalf_of.address", _("请填写联系地址。"))
     submission.party_name, submission.party_phone = name, phone
@@ -343,7 +378,7 @@ def _caller(reader: _Reader, submission: Submission, *, address: str, needs_addr
 def _content(reader: _Reader, submission: Submission) -> None:
     if submission.kind == Kind.CONSULTATION:
         submission.facts = reader.text(
-            "question", label=_("咨询内容"), max_length=2000, required=True
+            "question", label=gettext_noop("咨询内容"), max_length=2000, required=True
         )
     else:
         _respondent(reader, submission)
@@ -354,27 +389,36 @@ def _content(reader: _Reader, submission: Submission) -> None:
 def _respondent(reader: _Reader, submission: Submission) -> None:
     """Whom against (o121 Art. 10): name and address required; code and platform optional."""
     submission.respondent_name = reader.text(
-        "respondent.name", label=_("被投诉（举报）经营者名称"), max_length=200, required=True
+        "respondent.name",
+        label=gettext_noop("被投诉（举报）经营者名称"),
+        max_length=200,
+        required=True,
     )
     submission.respondent_address = reader.text(
-        "respondent.address", label=_("经营者地址"), max_length=300, required=True
+        "respondent.address", label=gettext_noop("经营者地址"), max_length=300, required=True
     )
-    uscc = reader.text("respondent.uscc", label=_("统一社会信用代码"), max_length=18).upper()
+    uscc = reader.text(
+        "respondent.uscc", label=gettext_noop("统一社会信用代码"), max_length=18
+    ).upper()
     if uscc and not _USCC.match(uscc):
         reader.fail("respondent.uscc", _("统一社会信用代码应为18位数字或大写字母。"))
     submission.respondent_uscc = uscc
     submission.platform_name = reader.text(
-        "respondent.platform.name", label=_("平台名称"), max_length=200
+        "respondent.platform.name", label=gettext_noop("平台名称"), max_length=200
     )
     submission.platform_address = reader.text(
-        "respondent.platform.address", label=_("平台地址"), max_length=300
+        "respondent.platform.address", label=gettext_noop("平台地址"), max_length=300
     )
 
 
 def _facts(reader: _Reader, submission: Submission) -> None:
     complaint = submission.kind == Kind.COMPLAINT
-    submission.facts = reader.text("facts", label=_("事实经过"), max_length=5000, required=True)
-    submission.demand = reader.text("demand", label=_("诉求"), max_length=2000, required=complaint)
+    submission.facts = reader.text(
+        "facts", label=gettext_noop("事实经过"), max_length=5000, required=True
+    )
+    submission.demand = reader.text(
+        "demand", label=gettext_noop("诉求"), max_length=2000, required=complaint
+    )
     submission.category = _category(reader)
     submission.amount = _amount(reader)
     submission.occurred_on = _occurred_on(reader, received_on=local_date(submission.received_at))
@@ -383,7 +427,7 @@ def _facts(reader: _Reader, submission: Submission) -> None:
 
 
 def _category(reader: _Reader) -> str:
-    code = reader.text("category", label=_("类别"), max_length=20)
+    code = reader.text("category", label=gettext_noop("类别"), max_length=20)
     if code and not is_category(code):
         reader.fail("category", _("类别不存在，请从类别列表中选择。"))
     return code
@@ -442,49 +486,75 @@ def _attachment_ids(reader: _Reader) -> list[str]:
 # --- filing --------------------------------------------------------------------------------
 
 
-def _file(submission: Submission, *, by: User, key: str | None, request_hash: str) -> Filing:
+def _file(
+    submission: Submission, reserved: Reserved, *, by: User, key: str | None, request_hash: str
+) -> Filing:
     """Write everything the new case consists of. Runs inside submit_case's transaction."""
-    case = _new_case(submission, by=by)
-    event = _insert_case(case, submission, by=by)
+    case = _new_case(submission, by=by, respondent_id=_respondent_id(submission, reserved))
+    event, clock = _write(case, submission, reserved, by=by)
     if key is not None:
         idempotency.remember(user=by, key=key, request_hash=request_hash, case=case)
     attachments = _claim_evidence(submission, case=case, by=by)
-    clock = _start_first_clock(case, submission)
-    rollups.case_filed(case)
     return Filing(case=case, event=event, clock=clock, attachments=attachments)
 
 
-def _insert_case(case: Case, submission: Submission, *, by: User) -> CaseEvent:
-    """Insert the case with its number and the head of its timeline; its `submit` event, saved.
+def _write(
+    case: Case, submission: Submission, reserved: Reserved, *, by: User
+) -> tuple[CaseEvent, Deadline]:
+    """Insert the case with its number and the head of its timeline, its `submit` event, its
+    first clock and its rollup rows; the event and the clock, saved.
 
     The event's hash covers the number, and the number is made from the key: on PostgreSQL the
-    key is reserved from the sequence first and the case row written once; SQLite hands out the
-    key on insert, so there the row is written with a placeholder, then numbered (one UPDATE)."""
-    case.pk = reserve_id()
-    if case.pk is not None:
-        case.number = number_for(case)
-        event = _submit_event(case, submission, by=by)
-        case.save(force_insert=True)
-    else:
-        case.number = placeholder_number()
-        case.save(force_insert=True)
-        case.number = number_for(case)
-        event = _submit_event(case, submission, by=by)
-        Case.objects.filter(pk=case.pk).update(number=case.number, event_head=case.event_head)
+    keys were reserved (`intake_writes.reserve`) and the rows go in one round trip; SQLite hands
+    out the key on insert, so there the case is written with a placeholder, then numbered."""
+    if reserved.case_id is None:
+        return _write_one_by_one(case, submission, by=by)
+    case.pk = reserved.case_id
+    case.number = number_for(case)
+    event = _submit_event(case, submission, by=by)
+    event.pk = reserved.event_id
+    clock = _first_clock(case, submission)
+    clock.pk = reserved.clock_id
+    rows = rollups.upsert_statements(rollups.case_rows(case, ()))
+    intake_writes.insert([case, event, clock], rows)
+    return event, clock
+
+
+def _write_one_by_one(
+    case: Case, submission: Submission, *, by: User
+) -> tuple[CaseEvent, Deadline]:
+    case.number = placeholder_number()
+    case.save(force_insert=True)
+    case.number = number_for(case)
+    event = _submit_event(case, submission, by=by)
+    Case.objects.filter(pk=case.pk).update(number=case.number, event_head=case.event_head)
     event.save(force_insert=True)
-    return event
+    clock = _first_clock(case, submission)
+    clock.save(force_insert=True)
+    rollups.case_filed(case)
+    return event, clock
 
 
-def _new_case(submission: Submission, *, by: User) -> Case:
-    respondent = (
-        find_or_create_business(
-            name=submission.respondent_name,
-            uscc=submission.respondent_uscc,
-            address=submission.respondent_address,
-        )
-        if submission.respondent_name
-        else None
+def _respondent_named(submission: Submission) -> Respondent | None:
+    if not submission.respondent_name:
+        return None
+    return Respondent(name=submission.respondent_name, uscc=submission.respondent_uscc)
+
+
+def _respondent_id(submission: Submission, reserved: Reserved) -> int | None:
+    """The business the case is against, found among the candidates read with the keys, or
+    recorded now (`businesses.services.choose_business`)."""
+    if not submission.respondent_name:
+        return None
+    return choose_business(
+        name=submission.respondent_name,
+        uscc=submission.respondent_uscc,
+        address=submission.respondent_address,
+        found=reserved.businesses,
     )
+
+
+def _new_case(submission: Submission, *, by: User, respondent_id: int | None) -> Case:
     return Case(
         kind=submission.kind,
         status=Status.SUBMITTED,
@@ -497,7 +567,7 @@ def _new_case(submission: Submission, *, by: User) -> Case:
         party_name=submission.party_name,
         party_phone=submission.party_phone,
         party_address=submission.party_address,
-        respondent=respondent,
+        respondent_id=respondent_id,
         respondent_name=submission.respondent_name,
         respondent_uscc=submission.respondent_uscc,
         respondent_address=submission.respondent_address,
@@ -536,18 +606,20 @@ def _claim_evidence(submission: Submission, *, case: Case, by: User) -> list[Att
         raise IntakeError({"attachments": [str(exc)]}) from None
 
 
-def _start_first_clock(case: Case, submission: Submission) -> Deadline:
-    """Complaints and reports: accept or reject within 7 working days of receipt, the day of
-    receipt not counted (o121 Art. 15, 45). Consultations: answer within 7 working days."""
+def _first_clock(case: Case, submission: Submission) -> Deadline:
+    """The case's first clock, not yet saved (as `deadlines.start_clock` opens one). Complaints
+    and reports: accept or reject within 7 working days of receipt, the day of receipt not
+    counted (o121 Art. 15, 45). Consultations: answer within 7 working days."""
     kind, days = (
         (ClockKind.ANSWER, ANSWER_WORKING_DAYS)
         if submission.kind == Kind.CONSULTATION
         else (ClockKind.ACCEPT, ACCEPT_WORKING_DAYS)
     )
-    return start_clock(
-        case,
+    start = local_date(submission.received_at)
+    return Deadline(
+        case=case,
         kind=kind,
         department=submission.unit,
-        start=local_date(submission.received_at),
-        working_days=days,
+        started_on=start,
+        due=add_working_days(start, days),
     )

@@ -6,8 +6,9 @@ The sequence is the case's primary key, zero-padded to eight digits (longer once
 A per-day counter row would be a single hot row every submission in the country locks for the
 length of its transaction; the primary key is already unique and handed out by the database
 without a lock we hold, so numbers are unique under any concurrency, on SQLite and PostgreSQL.
-On PostgreSQL the key is taken from the table's sequence before the insert (`reserve_id`), so the
-case is written once with its number (and its first event's hash, which covers the number).
+On PostgreSQL intake takes the key from the table's sequence before the insert
+(`cases.intake_writes.reserve`), so the case is written once with its number (and its first
+event's hash, which covers the number).
 SQLite has no sequence to ask: there the case is inserted with a random placeholder, then given
 its number from the new key in the same transaction.
 """
@@ -16,8 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-
-from django.db import connections, router
 
 from cases.models import Case, Kind
 from cases.rules import local_date
@@ -39,18 +38,6 @@ def format_number(*, kind: str, received_on: dt.date, sequence: int) -> str:
 def number_for(case: Case) -> str:
     """The permanent number of a case whose key is known (inserted or reserved)."""
     return format_number(kind=case.kind, received_on=local_date(case.received_at), sequence=case.pk)
-
-
-def reserve_id() -> int | None:
-    """The next case key from PostgreSQL's sequence (never handed out twice, even if this
-    transaction rolls back); None on a database without sequences (SQLite)."""
-    connection = connections[router.db_for_write(Case)]
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Case._meta.db_table])
-        row = cursor.fetchone()
-    return int(row[0])
 
 
 def assign_number(case: Case) -> str:

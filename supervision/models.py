@@ -212,7 +212,7 @@ class Rollup(models.Model):
     child = models.CharField(max_length=12, blank=True)
     day = models.DateField()  # rollups.NOW for figures without a day (open cases)
     metric = models.CharField(max_length=20)
-    key = models.CharField(max_length=20, blank=True)
+    key = models.CharField(max_length=32, blank=True)  # "consultation/verifying": 22
     n = models.BigIntegerField(default=0)
     amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 

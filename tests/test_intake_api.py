@@ -141,6 +141,32 @@ def test_a_respondent_without_a_code_is_recorded_once_and_found_by_name(api, cas
     assert Case.objects.filter(respondent=businesses.get()).count() == 2
 
 
+def test_a_respondent_with_an_unknown_code_is_recorded_with_it(api, cast):
+    respondent = {"name": "杭州新开张电器店", "uscc": "91330106MA2NEW0001", "address": "文二路1号"}
+    client = api.as_user(cast.alice)
+    client.post_json("/api/v1/complaints", complaint_body(respondent=respondent))
+    client.post_json("/api/v1/complaints", complaint_body(respondent=respondent))
+
+    business = Business.objects.get(uscc="91330106MA2NEW0001")
+    assert (business.name, business.address) == ("杭州新开张电器店", "文二路1号")
+    assert Case.objects.filter(respondent=business).count() == 2
+
+
+def test_a_name_two_businesses_share_is_recorded_anew(api, cast):
+    Business.objects.create(name="西湖小吃店", address="北山街1号")
+    Business.objects.create(name="西湖小吃店", address="北山街2号")
+    respondent = {"name": "西湖小吃店", "address": "杭州市西湖区北山街3号"}
+
+    response = api.as_user(cast.alice).post_json(
+        "/api/v1/complaints", complaint_body(respondent=respondent)
+    )
+
+    case = Case.objects.get(number=response.json()["number"])
+    assert case.respondent is not None
+    assert case.respondent.address == "杭州市西湖区北山街3号"
+    assert Business.objects.filter(name="西湖小吃店").count() == 3
+
+
 def test_a_consumer_may_say_they_used_the_app(api, cast):
     response = api.as_user(cast.alice).post_json(
         "/api/v1/complaints", complaint_body(channel="app")
@@ -566,3 +592,12 @@ def test_the_submit_note_is_recorded_in_chinese_whatever_the_callers_language(ap
     assert response.status_code == 201
     event = CaseEvent.objects.get(case__number=response.json()["number"], action="submit")
     assert event.note == "经网站提交"
+
+
+def test_a_problem_names_the_field_in_the_callers_language(api, cast):
+    response = api.as_user(cast.alice).post_json(
+        "/api/v1/complaints", complaint_body(facts=" "), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"]["facts"] == ["Please fill in What happened."]

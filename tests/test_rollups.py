@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.db.models import F
+from django.db.models import Count, F
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
@@ -214,6 +215,28 @@ def test_the_lifecycle_touches_every_figure(lifecycle):
     assert Deadline.objects.filter(kind="notify_termination", met_at__isnull=False).exists()
 
 
+def test_the_held_rows_count_every_case_along_its_departments_path(lifecycle):
+    for code in UNITS:
+        path = Department.objects.get(code=code).path
+        cases = Case.objects.filter(department__path__startswith=path)
+        expected = {f"{kind}/{status}": n for kind, status, n in _by_kind_and_status(cases)}
+        rows = Rollup.objects.filter(unit=code, metric=rollups.HELD, day=rollups.NOW)
+        stored: dict[str, int] = {}
+        for key, n in rows.values_list("key", "n"):
+            stored[key] = stored.get(key, 0) + n
+        assert {key: n for key, n in stored.items() if n} == expected, code
+    assert Rollup.objects.filter(metric=rollups.HELD, unit="100000").exists()
+
+
+def _by_kind_and_status(cases: Any) -> list[tuple[str, str, int]]:
+    return list(
+        cases.order_by()
+        .values_list("kind", "status")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "status", "n")
+    )
+
+
 @pytest.mark.parametrize("bulk", [False, True], ids=["in-place", "bulk"])
 def test_a_rebuild_writes_the_rows_the_services_kept(lifecycle, bulk):
     kept = set(
@@ -238,6 +261,34 @@ def test_a_perform_counts_its_change_in_one_upsert(cast, tree):
     upserts = [q["sql"] for q in queries if "supervision_rollup" in q["sql"]]
     assert len(upserts) == 1 and "ON CONFLICT" in upserts[0]
     assert_the_rollups_are_exact(["100000", "330106", "330106001"], PERIODS[1:2])
+
+
+def test_an_upsert_adds_to_the_rows_whatever_their_number(tree):
+    def rows(n: int, amount: str, units: list[str]) -> rollups.Counts:
+        cell = (rollups.CLOSED, D(2026, 6, 1), "")
+        return rollups.spread("/".join(units) + "/", rollups.Counts({cell: (n, Decimal(amount))}))
+
+    one = rows(1, "10.50", ["100000"])
+    three = rows(2, "0.25", ["100000", "330000", "330100"])
+    statements = rollups.upsert_statements(one) + rollups.upsert_statements(three)
+    if connection.vendor == "postgresql":  # one prepared text, seven array parameters
+        assert statements[0][0] == statements[1][0]
+        assert [len(params) for _, params in statements] == [7, 7]
+
+    assert rollups.upsert(one) == 1
+    assert rollups.upsert(three) == 3
+    assert rollups.upsert(rows(-1, "-0.25", ["100000", "330000"])) == 2
+
+    stored = Rollup.objects.filter(metric=rollups.CLOSED).values_list(
+        "unit", "child", "n", "amount"
+    )
+    assert sorted(stored) == [
+        ("100000", "", 1, Decimal("10.50")),
+        ("100000", "330000", 1, Decimal("0.00")),
+        ("330000", "", -1, Decimal("-0.25")),
+        ("330000", "330100", 2, Decimal("0.25")),
+        ("330100", "", 2, Decimal("0.25")),
+    ]
 
 
 def test_a_refused_action_changes_no_rollup(cast, tree):

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db import models
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.urls import reverse
@@ -23,7 +24,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import Membership, Role, User
 from cases.categories import category_name
-from cases.models import Case, Channel, ClockKind, Visibility
+from cases.models import Case, Channel, ClockKind, Kind, Outcome, Status, Visibility
 from cases.presenters import case_payload
 from cases.rules import local_date
 from cases.workflow import (
@@ -210,15 +211,29 @@ def columns(params: QueryDict, queue: Queue, sort: str) -> list[Column]:
 
 @dataclass(frozen=True)
 class Row:
+    """A table row with its texts written out: the template only prints them (a label looked up
+    through the model per cell and row cost more than the rest of the page)."""
+
     case: Case
+    href: str
+    received_at: str
+    kind: str
+    status: str
+    outcome: str
     category: str
     unit: str
     next_due: dt.date | None
     due_state: str  # "overdue", "due_soon" or ""
 
 
+def _labels(choices: type[models.TextChoices]) -> dict[str, str]:
+    """Each value's label in the active language."""
+    return {value: str(label) for value, label in choices.choices}
+
+
 def rows(cases: Iterable[Case], today: dt.date) -> list[Row]:
     soon = add_working_days(today, DUE_SOON_WORKING_DAYS)
+    kinds, statuses, outcomes = _labels(Kind), _labels(Status), _labels(Outcome)
     result = []
     for case in cases:
         due: dt.date | None = getattr(case, "next_due", None)
@@ -229,6 +244,11 @@ def rows(cases: Iterable[Case], today: dt.date) -> list[Row]:
         result.append(
             Row(
                 case=case,
+                href=reverse("staff:case", args=[case.number]),
+                received_at=f"{timezone.localtime(case.received_at):%Y-%m-%d %H:%M}",
+                kind=kinds.get(case.kind, case.kind),
+                status=statuses.get(case.status, case.status),
+                outcome=outcomes.get(case.outcome, case.outcome),
                 category=category_name(case.category) or case.category,
                 unit=unit.name,
                 next_due=due,
