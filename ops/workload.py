@@ -6,7 +6,9 @@ would hold them at midnight starting `until`: each case in the state its (simula
 reached, with the events the workflow would have recorded (hash chain computed with
 `cases.events.event_digest`), its clocks (open, met, cancelled; overdue and due-soon marks as the
 sweep of the last day left them) and, when the supervision app is installed, the overdue orders
-that sweep raised, their answers and the due-soon notices already sent.
+that sweep raised, their answers and the due-soon notices already sent. The monitoring rollups
+are counted while the cases are built (`rollups.case_rows` per case) and added to the table in the
+same transaction, exact as if every case had been filed and handled through the platform.
 
 The shape follows published figures (WORKFLOW.md, "Volumes to design for"): the four largest
 provinces (Guangdong, Zhejiang, Jiangsu, Shandong) file 45% of the cases; businesses are
@@ -26,15 +28,16 @@ fixed stride so that chunks can be built in parallel processes.
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 import math
 import multiprocessing
 import random
 import signal
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, connections, transaction
 from django.utils import timezone
@@ -55,12 +58,24 @@ from ops.bench.rows import (
     EVENT_COLUMNS,
     NOTICE_COLUMNS,
     ORDER_COLUMNS,
+    ROLLUP_COLUMNS,
     USER_COLUMNS,
+    HolderCounts,
+    add_counts,
     case_line,
     deadline_line,
     event_line,
+    partition,
+    rollup_counts,
+    rollup_text,
+    split_counts,
+    spread_rollups,
 )  # fmt: skip
-from supervision.rollups import rebuild_rollups
+from supervision import rollups
+from supervision.models import Rollup
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 GENERATOR_USERNAME = "workload-generator"
 STAFF_PREFIX = "wl-"
@@ -83,6 +98,7 @@ class Tables:
     notices: Table | None
     users: Table
     businesses: Table
+    rollups: Table
 
     def for_chunk(self) -> list[tuple[str, Table]]:
         pairs = [("cases", self.cases), ("events", self.events), ("deadlines", self.deadlines)]
@@ -117,6 +133,7 @@ def _tables() -> Tables:
             notices=notices,
             users=Table(User, USER_COLUMNS),
             businesses=Table(Business, BUSINESS_COLUMNS),
+            rollups=Table(Rollup, ROLLUP_COLUMNS),
         )
     except loading.SchemaMismatch as exc:
         raise WorkloadError(f"the generator does not match the models: {exc}") from exc
@@ -140,12 +157,19 @@ def _worker_init() -> None:
 @contextmanager
 def _chunk_texts(chunks: int, workers: int) -> Iterator[Iterator[dict[str, bytes]]]:
     """The COPY texts of every chunk (UTF-8), in order, built by `workers` forked processes."""
-    if workers <= 1 or chunks <= 1:
-        yield map(_copy_chunk, range(chunks))
+    with _mapped(_copy_chunk, list(range(chunks)), workers) as texts:
+        yield texts
+
+
+@contextmanager
+def _mapped(function: Callable[[T], R], items: list[T], workers: int) -> Iterator[Iterator[R]]:
+    """`function` over `items` in order, by `workers` forked processes (in this one for one)."""
+    if workers <= 1 or len(items) <= 1:
+        yield map(function, items)
         return
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init)
     try:
-        yield pool.imap(_copy_chunk, range(chunks))
+        yield pool.imap(function, items)
     except BaseException:
         pool.terminate()
         raise
@@ -156,13 +180,37 @@ def _chunk_texts(chunks: int, workers: int) -> Iterator[Iterator[dict[str, bytes
 
 
 def _copy_chunk(chunk: int) -> dict[str, bytes]:
-    """Encoded here, in the worker: the parent only passes the bytes on to COPY."""
+    """Encoded here, in the worker: the parent only passes the bytes on to COPY (and adds up the
+    rollup counts, per partition)."""
     plan: Plan = _WORKER_STATE["plan"]
     tables: Tables = _WORKER_STATE["tables"]
     rows = build_chunk(plan, chunk)
-    return {
+    texts = {
         name: table.copy_text(getattr(rows, name)).encode() for name, table in tables.for_chunk()
     }
+    texts["rollups"] = marshal.dumps(split_counts(rows.rollups, _partitions(plan)))
+    return texts
+
+
+def _partitions(plan: Plan) -> dict[str, str]:
+    """Department code -> its rollup partition (`rows.partition`), computed once per process."""
+    found: dict[str, str] | None = _WORKER_STATE.get("partitions")
+    if found is None or _WORKER_STATE.get("partitions_of") is not plan:
+        found = {code: partition(path) for code, path in plan.paths.items()}
+        _WORKER_STATE.update(partitions=found, partitions_of=plan)
+    return found
+
+
+RollupTotals = dict[str, HolderCounts]  # partition -> holder counts
+
+
+def _add_rollups(totals: RollupTotals, parts: dict[str, HolderCounts]) -> None:
+    for part, counts in parts.items():
+        into = totals.get(part)
+        if into is None:
+            totals[part] = counts
+        else:
+            add_counts(into, counts)
 
 
 @dataclass
@@ -177,6 +225,8 @@ class Summary:
     seconds: float = 0.0
     first_id: int = 0
     notes: list[str] = field(default_factory=list)
+    # Seconds: "chunks" (with the consumers and businesses), "indexes", "rollups".
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -188,20 +238,32 @@ def _count_rows(text: bytes) -> int:
 
 
 def _write_chunks(
-    plan: Plan, tables: Tables, summary: Summary, workers: int, progress: Callable[[str], None]
+    plan: Plan,
+    tables: Tables,
+    summary: Summary,
+    workers: int,
+    progress: Callable[[str], None],
+    totals: RollupTotals,
+    first: Callable[[], None],
 ) -> None:
+    """Write `first` (the setup rows: while the workers build the first chunks), then the
+    chunks' rows; add what their cases count in the rollups to `totals`."""
     chunks = math.ceil(plan.cases / CHUNK)
-    started = time.monotonic()
     if loading.is_postgresql():
         writer = loading.CopyWriter()
         _WORKER_STATE.update(plan=plan, tables=tables)
         with _chunk_texts(chunks, workers) as results:
+            first()
+            started = time.monotonic()
             for n, texts in enumerate(results, start=1):
                 for name, table in tables.for_chunk():
                     writer.write_text(table, texts[name])
                     setattr(summary, name, getattr(summary, name) + _count_rows(texts[name]))
+                _add_rollups(totals, marshal.loads(texts["rollups"]))  # noqa: S302 - our worker
                 _progress(progress, n, chunks, plan, started)
         return
+    first()
+    started = time.monotonic()
     with connection.cursor() as cursor:
         inserter = loading.InsertWriter(cursor)
         for n in range(chunks):
@@ -209,7 +271,78 @@ def _write_chunks(
             for name, table in tables.for_chunk():
                 inserter.write_rows(table, getattr(rows, name))
                 setattr(summary, name, getattr(summary, name) + len(getattr(rows, name)))
+            _add_rollups(totals, split_counts(rows.rollups, _partitions(plan)))
             _progress(progress, n + 1, chunks, plan, started)
+
+
+# --- The monitoring rollups --------------------------------------------------------------------
+# Counted while the chunks are built (`rows.count_case`, through `rollups.case_rows`), spread
+# over the hierarchy per partition in worker processes (while PostgreSQL builds the secondary
+# indexes), then added to the table: COPY into an empty one with its primary key built after,
+# else through a temporary table and one upsert.
+
+
+def _rollup_text(part: str) -> bytes:
+    plan: Plan = _WORKER_STATE["plan"]
+    totals: RollupTotals = _WORKER_STATE["rollup_totals"]
+    text = rollup_text(spread_rollups(totals[part], plan.paths))
+    if text.count("\t") != (len(ROLLUP_COLUMNS) - 1) * text.count("\n") or "\\" in text:
+        raise WorkloadError("a rollup code or key holds a tab, newline or backslash")
+    return text.encode()
+
+
+@contextmanager
+def _rollup_texts(plan: Plan, totals: RollupTotals, workers: int) -> Iterator[Iterator[bytes]]:
+    """The COPY texts of the rollup rows, one per partition (biggest first), spread by `workers`
+    forked processes, which start at once."""
+    parts = sorted(totals, key=lambda part: (-len(totals[part]), part))
+    _WORKER_STATE.update(plan=plan, rollup_totals=totals)
+    with _mapped(_rollup_text, parts, workers) as texts:
+        yield texts
+
+
+def _write_rollups(table: Table, texts: Iterable[bytes]) -> int:
+    """Add the rows to the rollup table (PostgreSQL); how many rows were written."""
+    quoted = connection.ops.quote_name(table.name)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quoted})")  # noqa: S608 - a model's table
+        existing = cursor.fetchone()[0]
+    writer, written = loading.CopyWriter(), 0
+    if not existing:
+        with loading.deferred_primary_key(table.name):
+            for text in texts:
+                writer.write_text(table, text)
+                written += _count_rows(text)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE generated_rollup (LIKE {quoted}) ON COMMIT DROP"
+            )
+            for text in texts:
+                writer.write_text(table, text, into="generated_rollup")
+                written += _count_rows(text)
+            cursor.execute(_ADD_ROLLUPS.format(table=quoted))
+            cursor.execute("DROP TABLE generated_rollup")
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {quoted}")
+    return written
+
+
+# In key order, as every writer of the table locks its rows.
+_ADD_ROLLUPS = """
+INSERT INTO {table} AS r (unit_id, metric, day, key, child, n, amount)
+SELECT unit_id, metric, day, key, child, n, amount FROM generated_rollup
+ORDER BY unit_id, metric, day, key, child
+ON CONFLICT (unit_id, metric, day, key, child)
+DO UPDATE SET n = r.n + excluded.n, amount = r.amount + excluded.amount"""
+
+
+def _upsert_rollups(plan: Plan, totals: RollupTotals) -> int:
+    """Other engines: the rows added through `rollups.upsert`."""
+    written = 0
+    for part in sorted(totals):
+        written += rollups.upsert(rollup_counts(spread_rollups(totals[part], plan.paths)))
+    return written
 
 
 def _progress(
@@ -347,6 +480,7 @@ def make_plan(*, cases: int, seed: int, days: int, until: dt.date, supervision: 
         workdays=country.Workdays.around(first_day, until),
         texts=country.texts(),
         categories=country.categories(),
+        paths=dict(Department.objects.values_list("code", "path")),
     )
 
 
@@ -388,8 +522,11 @@ def generate_workload(
         )
     tables = _tables()
     started = time.monotonic()
-    with transaction.atomic():
-        summary = _generate(tables, cases, seed, days, until, workers, progress)
+    try:
+        with transaction.atomic():
+            summary = _generate(tables, cases, seed, days, until, workers, progress)
+    finally:
+        _WORKER_STATE.clear()  # the plan and the rollup counts (hundreds of MB at 1M cases)
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -406,7 +543,7 @@ def _generate(
     models_ = [User, Business, Case, CaseEvent, Deadline]
     if tables.orders is not None and tables.notices is not None:
         models_ += [tables.orders.model, tables.notices.model]
-    loading.lock_tables(models_)
+    loading.lock_tables([*models_, Rollup])
     generator = _ensure_generator()
     plan = make_plan(
         cases=cases,
@@ -422,21 +559,37 @@ def _generate(
     if tables.orders is None:
         summary.notes.append("supervision orders skipped: the supervision models do not match")
     big = cases >= loading.row_count_estimate(Case)
-    with loading.bulk_session() as triggers_off:
+    totals: RollupTotals = {}
+    with loading.bulk_session() as triggers_off, ExitStack() as stack:
         if not triggers_off and loading.is_postgresql():
             summary.notes.append("foreign-key checks stayed on (not a superuser)")
         names = [m._meta.db_table for m in models_[2:]]
         with loading.deferred_indexes(names, enabled=big) as dropped:
-            if dropped:
-                progress(f"  building {len(dropped)} secondary indexes after the load")
-            writer = _setup_writer()
-            writer.write_rows(tables.users, _people_rows(plan))
-            writer.write_rows(tables.businesses, _business_rows(plan))
-            progress(f"  {plan.consumers:,} consumers, {len(plan.businesses):,} businesses")
-            _write_chunks(plan, tables, summary, workers, progress)
+
+            def setup_rows() -> None:
+                writer = _setup_writer()
+                writer.write_rows(tables.users, _people_rows(plan))
+                writer.write_rows(tables.businesses, _business_rows(plan))
+                progress(f"  {plan.consumers:,} consumers, {len(plan.businesses):,} businesses")
+
+            step = time.monotonic()
+            _write_chunks(plan, tables, summary, workers, progress, totals, setup_rows)
+            summary.phases["chunks"] = time.monotonic() - step
+            if loading.is_postgresql():
+                # Spread in the background while PostgreSQL builds the indexes.
+                texts = stack.enter_context(_rollup_texts(plan, totals, workers))
+            step = time.monotonic()
+        summary.phases["indexes"] = time.monotonic() - step
+        if dropped:
+            progress(f"  {len(dropped)} secondary indexes built ({summary.phases['indexes']:.1f}s)")
+        step = time.monotonic()
+        if loading.is_postgresql():
+            written = _write_rollups(tables.rollups, texts)
+        else:
+            written = _upsert_rollups(plan, totals)
+        summary.phases["rollups"] = time.monotonic() - step
+        progress(f"  {written:,} rollup rows ({summary.phases['rollups']:.1f}s)")
     loading.finish_tables(models_)
-    # The monitoring overview's counters, recounted from the tables just written.
-    rebuild_rollups(bulk=True)
     summary.first_id = plan.ids["case"]
     return summary
 

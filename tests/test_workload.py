@@ -4,16 +4,19 @@ with databases that hold real cases."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import random
 from collections import Counter
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
 from businesses.models import Business
@@ -26,8 +29,9 @@ from departments.models import Department
 from ops import workload
 from ops.bench import country, digests, loading
 from ops.bench.lifecycle import build_chunk, case_number
-from ops.bench.rows import Rows
-from supervision.models import DueSoonNotice, SupervisionOrder
+from ops.bench.rows import CASE_COLUMNS, Rows, rollup_counts, rollup_text, spread_rollups
+from supervision import rollups
+from supervision.models import DueSoonNotice, Rollup, SupervisionOrder
 from supervision.sweeps import sweep_deadlines
 from workdays.calendar import add_working_days
 
@@ -294,6 +298,134 @@ def test_generating_again_on_generated_data_needs_no_force(generated):
     assert Case.objects.count() == 310
 
 
+# --- The rollups are counted while generating ----------------------------------------------------
+
+
+def test_the_rollups_of_a_generated_workload_are_exact(tree):
+    generate()
+
+    assert Rollup.objects.filter(metric="received").exists()
+    assert Rollup.objects.filter(metric="clock").exists()
+    assert rollups.differences() == []
+
+
+def test_the_rollups_stay_exact_when_generating_again_into_the_same_database(tree):
+    generate(cases=200, seed=1)
+    rows = Rollup.objects.count()
+
+    generate(cases=150, seed=2, days=120)
+    generate(cases=20, seed=3, days=10)
+
+    assert Case.objects.count() == 370
+    assert Rollup.objects.count() > rows
+    assert rollups.differences() == []
+
+
+def test_the_rollups_of_real_cases_are_kept_when_forced(cast):
+    file_real_case(cast)
+    assert rollups.differences() == []
+
+    generate("--force", cases=50)
+
+    assert rollups.differences() == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY and the primary key build")
+def test_the_rollup_primary_key_is_built_again_after_a_load_into_an_empty_table(tree):
+    generate(cases=100)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'supervision_rollup'::regclass AND contype = 'p'"
+        )
+        assert cursor.fetchall() == [("PRIMARY KEY (unit_id, metric, day, key, child)",)]
+    assert rollups.differences() == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL constraint")
+def test_rows_that_break_the_deferred_primary_key_fail_the_load(tree):
+    insert = (
+        "INSERT INTO supervision_rollup (unit_id, child, metric, day, key, n, amount) "
+        "VALUES ('330106', '', 'received', '2026-06-01', 'complaint/web', 1, 0)"
+    )
+
+    with (
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        loading.deferred_primary_key("supervision_rollup"),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "SELECT count(*) FROM pg_constraint "
+            "WHERE conrelid = 'supervision_rollup'::regclass AND contype = 'p'"
+        )
+        assert cursor.fetchone() == (0,)  # dropped: the duplicate goes in, until the build
+        cursor.execute(insert)
+        cursor.execute(insert)
+
+    assert not Rollup.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL session settings")
+def test_the_load_runs_with_settings_for_bulk_writes(db):
+    settings = (
+        "maintenance_work_mem", "max_parallel_maintenance_workers", "work_mem",
+        "synchronous_commit", "session_replication_role",
+    )  # fmt: skip
+    with transaction.atomic(), loading.bulk_session(), connection.cursor() as cursor:
+        shown = {}
+        for name in settings:
+            cursor.execute(f"SHOW {name}")
+            shown[name] = cursor.fetchone()[0]
+
+    assert shown["maintenance_work_mem"] == "1GB"
+    assert int(shown["max_parallel_maintenance_workers"]) >= 1
+    assert shown["work_mem"] == "256MB"
+    assert shown["synchronous_commit"] == "off"
+
+
+def the_cases_of(rows: Rows, paths: dict[str, str]) -> list[tuple[SimpleNamespace, list[Any]]]:
+    """Each generated case as `rollups.case_rows` reads a Case, with its clocks, from its rows."""
+    clocks: dict[int, list[rollups.Clock]] = {}
+    for row in rows.deadlines:
+        clocks.setdefault(row[1], []).append(rollups.Clock(row[5], row[8], row[11], row[9]))
+    cases = []
+    for row in rows.cases:
+        f = dict(zip(CASE_COLUMNS, row, strict=True))
+        recovered = f["amount_recovered"]
+        handler = f["handler_unit_id"]
+        case = SimpleNamespace(
+            kind=f["kind"],
+            channel=f["channel"],
+            status=f["status"],
+            received_at=f["received_at"],
+            closed_at=f["closed_at"],
+            outcome=f["outcome"],
+            amount_recovered=None if recovered is None else Decimal(recovered),
+            satisfaction=f["satisfaction"],
+            rated_at=f["rated_at"],
+            department=SimpleNamespace(path=paths[f["department_id"]]),
+            handler_unit=None if handler is None else SimpleNamespace(path=paths[handler]),
+        )
+        cases.append((case, clocks.get(f["id"], [])))
+    return cases
+
+
+def test_the_rollups_counted_per_holder_are_those_of_case_rows(chunks):
+    paths = dict(Department.objects.values_list("code", "path"))
+    for rows in chunks:
+        expected = rollups.Counts()
+        for case, clocks in the_cases_of(rows, paths):
+            for row, (n, amount) in rollups.case_rows(case, clocks).items():  # type: ignore[arg-type]
+                expected.add(row, n, amount)
+
+        assert rollup_counts(spread_rollups(rows.rollups, paths)) == expected
+        assert {metric for _unit, metric, _day, _key, _child in expected} >= {
+            "received", "open", "closed", "rated", "clock", "held"
+        }  # fmt: skip
+
+
 # --- The shape of the workload ----------------------------------------------------------------
 
 
@@ -522,3 +654,38 @@ def test_the_generators_draws_refuse_empty_ranges():
         draws.randint(3, 2)
     with pytest.raises(IndexError):
         draws.choice(())
+
+
+# --- The workload of a seed does not change by accident ------------------------------------------
+
+FINGERPRINTS = {
+    "cases": "c4886036257a22136362eee08d88bacc2f1829e47c3ffe0d1322fb8406cdbf97",
+    "events": "5648d9456945e33ea9a23c3eb1d5ff41a302dacd8f63d725e9784aee9b8e2779",
+    "deadlines": "4a8d0612226b0fa7cc3b73cb4334f603b911a635e49f9cef530185dd7bd15841",
+    "orders": "51e13f3877f32d05eff5a048559756631a679b1df37fd88cb4b44553f0b4d5c7",
+    "notices": "8f9e668e3467cf799ffe8ca7d4550246268b06a25f0c595b0c710ef5fc288a36",
+    "rollups": "c7d4b51e6544144179cc0780685aadea93da86a6f36c8b1bc999513ec08cc8fe",
+}
+
+
+def test_the_rows_of_a_seed_are_those_fingerprinted(tree):
+    """SHA-256 of every table's COPY text for a fixed plan: a faster builder must write the same
+    bytes; a change meant to alter the workload updates these on purpose (and says why)."""
+    plan = workload.make_plan(cases=7000, seed=11, days=45, until=UNTIL, supervision=True)
+    plan.generator_id = 1
+    plan.staff = {code: 100 + n for n, code in enumerate(sorted(plan.units))}
+    plan.ids = dict.fromkeys(plan.ids, 1000)
+    tables = workload._tables()
+    digests_ = {name: hashlib.sha256() for name in FINGERPRINTS}
+    counts: dict[Any, Any] = {}
+    for n in range(2):
+        rows = build_chunk(plan, n)
+        for name, table in tables.for_chunk():
+            digests_[name].update(table.copy_text(getattr(rows, name)).encode())
+        for cell, (count, cents) in rows.rollups.items():
+            old = counts.get(cell, (0, 0))
+            counts[cell] = (old[0] + count, old[1] + cents)
+    lines = rollup_text(spread_rollups(counts, plan.paths)).splitlines()
+    digests_["rollups"].update("\n".join(sorted(lines)).encode())
+
+    assert {name: digest.hexdigest() for name, digest in digests_.items()} == FINGERPRINTS

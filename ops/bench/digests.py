@@ -56,12 +56,22 @@ def json_text(value: Any) -> str:
     return _generic(value)
 
 
+_KEY_ORDERS: dict[tuple[Any, ...], tuple[tuple[str, str], ...]] = {}  # the data's few shapes
+
+
 def _object(value: dict[Any, Any]) -> str:
-    """A dict of string keys, flat values written inline (the events' data are flat)."""
-    parts = []
-    for key in sorted(value):
-        if type(key) is not str:
+    """A dict of string keys, flat values written inline (the events' data are flat); the sorted
+    keys, already encoded, are looked up per set of keys."""
+    keys = tuple(value)
+    order = _KEY_ORDERS.get(keys)
+    if order is None:
+        if any(type(key) is not str for key in keys):
             return _generic(value)
+        order = tuple((key, f"{json_string(key)}:") for key in sorted(keys))
+        if len(_KEY_ORDERS) < _STRINGS_MAX:
+            _KEY_ORDERS[keys] = order
+    parts = []
+    for key, prefix in order:
         item = value[key]
         kind = type(item)
         if kind is str:
@@ -70,7 +80,7 @@ def _object(value: dict[Any, Any]) -> str:
             text = int.__repr__(item)
         else:
             text = json_text(item)
-        parts.append(f"{json_string(key)}:{text}")
+        parts.append(prefix + text)
     return "{" + ",".join(parts) + "}"
 
 
@@ -104,9 +114,37 @@ def event_digest(
     data_json: str,
 ) -> str:
     """`cases.events.event_digest` with the event's data already as `json_text(data)`."""
-    moment = utc_text(at)
+    return chain_digest(
+        prev_hash,
+        encode_basestring(case_number),
+        seq,
+        at,
+        action,
+        actor_id,
+        department_id,
+        visibility,
+        note,
+        data_json,
+    )
+
+
+def chain_digest(
+    prev_hash: str,
+    number_json: str,
+    seq: int,
+    at: dt.datetime,
+    action: str,
+    actor_id: int | None,
+    department_id: str | None,
+    visibility: str,
+    note: str,
+    data_json: str,
+) -> str:
+    """`event_digest` for the events of one case in turn: the case number already as JSON text,
+    arguments by position. The moment is written between quotes as it is: ISO text has nothing
+    that JSON escapes."""
     payload = (
-        f"[{encode_basestring(case_number)},{int.__repr__(seq)},{encode_basestring(moment)},"
+        f'[{number_json},{int.__repr__(seq)},"{utc_text(at)}",'
         f"{json_string(action)},{'null' if actor_id is None else int.__repr__(actor_id)},"
         f"{'null' if department_id is None else json_string(department_id)},"
         f"{json_string(visibility)},{json_string(note)},{data_json}]"

@@ -63,6 +63,7 @@ class Plan:
     workdays: Workdays
     texts: dict[str, str]  # translated labels and notes
     categories: Picker
+    paths: dict[str, str] = field(default_factory=dict)  # department code -> path (rollups)
     # The moment the workload is taken (midnight starting `until`) and the day of the last
     # sweep before it: the state is the one at the end of that day.
     cutoff: dt.datetime = field(init=False)
