@@ -22,3 +22,21 @@ def test_a_renamed_city_is_seen_at_once(tree):
     tree.city.name = "杭州"
     tree.city.save()
     assert tree.county.bureau_name == "杭州西湖区市场监督管理局"
+
+
+def test_a_city_renamed_by_another_process_is_seen_once_the_name_is_old(tree, monkeypatch):
+    """A rename in another web worker sends no signal here: the kept name is read again after
+    NAME_TTL seconds."""
+    from departments import naming
+    from departments.models import Department
+
+    clock = [1000.0]
+    monkeypatch.setattr(naming.time, "monotonic", lambda: clock[0])
+    naming.clear_names()
+    assert tree.county.bureau_name == "杭州市西湖区市场监督管理局"
+
+    Department.objects.filter(code=tree.city.code).update(name="杭州")  # no signal
+    clock[0] += naming.NAME_TTL - 1
+    assert tree.county.bureau_name == "杭州市西湖区市场监督管理局"
+    clock[0] += 2
+    assert tree.county.bureau_name == "杭州西湖区市场监督管理局"
