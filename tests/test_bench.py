@@ -327,6 +327,14 @@ def test_the_report_puts_each_figure_beside_its_baseline_and_target(tmp_path):
     result = {
         "target": "postgresql",
         "database": {"vendor": "postgresql", "cases": 1000, "open_clocks": 10},
+        "prepare": {
+            "generated": {
+                "cases": 1000,
+                "seconds": 0.1,
+                "cases_per_s": 12000,
+                "phases_s": {"chunks": 0.06, "indexes": 0.02, "rollups": 0.02},
+            }
+        },
         "intake": {
             "api": _load(320, 80),
             "raw": _load(1600, 20),
@@ -353,6 +361,14 @@ def test_the_report_puts_each_figure_beside_its_baseline_and_target(tmp_path):
                 "at_rate": {"rate": 20, "skipped": "900 ms a page"},
             },
             "overview_national": {"latency": {"p50_ms": 120.0, "max_ms": 130.0}},
+            "workbench_queue_city": {
+                "overdue": {
+                    "latency": {"p50_ms": 20.0, "p99_ms": 70.0},
+                    "queries": 4,
+                    "sql_ms": 60.0,
+                    "slowest": [],
+                }
+            },
         },
     }
 
@@ -364,6 +380,10 @@ def test_the_report_puts_each_figure_beside_its_baseline_and_target(tmp_path):
     assert "POST /api/v1/complaints: 19 queries" in text
     assert "skipped (too slow)" in text
     assert "due_soon=5" in text
+    generator = next(line for line in text.splitlines() if "postgresql generator" in line)
+    assert "chunks 0.1 s" in generator and "12,000/s" in generator and "missed" in generator
+    city = next(line for line in text.splitlines() if "workbench overdue, city" in line)
+    assert "missed" in city
     assert text.count("met") >= 4
     assert json.loads(json_path.read_text())["results"][0]["target"] == "postgresql"
     assert text_path.read_text() == text

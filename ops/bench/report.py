@@ -27,6 +27,7 @@ TARGETS = {
     "overview_national": Target(150, False, "< 150 ms"),
     "sweep_first": Target(30, False, "< 30 s"),
     "sweep_idle": Target(2, False, "< 2 s"),
+    "generator": Target(20_000, True, ">= 20,000 cases/s"),
 }
 
 Line = tuple[str, str, str, str, str, str]
@@ -132,10 +133,11 @@ def read_lines(data: dict[str, Any]) -> list[Line]:
             lines.append((f"{label} @{at_rate['rate']:.0f}/s", _lat(at_rate),
                           f"web+db {web_db:.1f} ms CPU", "", TARGETS["page_p99"].text,
                           _judge_p99(at_rate, "page_p99")))  # fmt: skip
-    for queue, result in (data.get("workbench_queue_county") or {}).items():
-        lines.append((f"workbench {queue} (in-process)", _lat(result), "", "",
-                      TARGETS["page_p99"].text,
-                      _judge(_get(result, "latency", "p99_ms"), "page_p99")))  # fmt: skip
+    for level in ("county", "city"):
+        for queue, result in (data.get(f"workbench_queue_{level}") or {}).items():
+            lines.append((f"workbench {queue}, {level} (in-process)", _lat(result), "", "",
+                          TARGETS["page_p99"].text,
+                          _judge(_get(result, "latency", "p99_ms"), "page_p99")))  # fmt: skip
     for level in ("national", "province", "county"):
         result = data.get(f"overview_{level}")
         if result:
@@ -195,13 +197,27 @@ def profiles(result: dict[str, Any]) -> list[str]:
     for key, value in data.items():
         if isinstance(value, dict) and "profile" in value:
             lines += _profile_lines(key, value["profile"])
-        if key == "workbench_queue_county":
+        if key.startswith("workbench_queue_"):
             for queue, measured in value.items():
                 lines += _profile_lines(
-                    f"workbench {queue}",
+                    f"workbench {queue}, {key.removeprefix('workbench_queue_')}",
                     {**measured, "seconds": measured["latency"]["p50_ms"] / 1000},
                 )
     return lines
+
+
+def generator_lines(label: str, generated: dict[str, Any]) -> list[Line]:
+    """The generator's rate with the time of each phase (none when the data was reused)."""
+    if "cases_per_s" not in generated:
+        return []
+    phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in
+                       (generated.get("phases_s") or {}).items())  # fmt: skip
+    target = TARGETS["generator"]
+    rate = generated["cases_per_s"] if label == "postgresql" else None
+    return [(f"{label} generator ({generated['seconds']:.1f} s: {phases})",
+             _num(generated["cases_per_s"], "/s", 0), "", "",
+             target.text if rate is not None else "",
+             _judge(rate, "generator") if rate is not None else "")]  # fmt: skip
 
 
 def render(results: list[dict[str, Any]]) -> str:
@@ -218,6 +234,7 @@ def render(results: list[dict[str, Any]]) -> str:
             f"load {before.get('load_average')}, probe {before.get('python_probe_ms')} ms"
         )
         lines = intake_lines(result["target"], result["intake"]) if "intake" in result else []
+        lines += generator_lines(result["target"], gen)
         if "reads" in result:
             lines += read_lines(result["reads"])
         if "sweep" in result:

@@ -37,6 +37,7 @@ CASE_PAGES = 1000
 MAX_SWEEPS = 6
 READS = 200  # requests per page one at a time (fewer if the page is slow: see max_seconds)
 KEEP_UP = 0.5  # run a page at the fixed rate only if it needs at most half of the workers
+WORKBENCH_LEVELS = ("county", "city")  # the workbench queue pages measured in-process
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def prepare(options: Options, progress: Progress) -> dict[str, Any]:
         "orders": summary.orders,
         "seconds": round(summary.seconds, 1),
         "cases_per_s": round(summary.rate),
+        "phases_s": {name: round(seconds, 1) for name, seconds in summary.phases.items()},
     }
     return prepared
 
@@ -279,19 +281,19 @@ def run_reads(options: Options, server: Gunicorn, progress: Progress) -> dict[st
     for level in ("county", "city"):
         path = "/api/v1/cases?page_size=50"
         page(f"queue_page_{level}", reads.get(path, staff[level].token), path, staff[level].token)
-    officer = staff["county"]
 
-    def queue_page(queue: Queue) -> Callable[[], object]:
+    def queue_page(officer: reads.Staff, queue: Queue) -> Callable[[], object]:
         """What the workbench reads for one queue page: the counts of every queue, 50 rows."""
         return lambda: (
             queue_counts(officer.user, officer.department),
             list(queue_cases(officer.user, officer.department, queue)[:50]),
         )
 
-    out["workbench_queue_county"] = {
-        queue.value: reads.timed_calls(queue_page(queue), count=10)
-        for queue in (Queue.TO_ACCEPT, Queue.IN_HAND, Queue.OVERDUE)
-    }
+    for level in WORKBENCH_LEVELS:
+        out[f"workbench_queue_{level}"] = {
+            queue.value: reads.timed_calls(queue_page(staff[level], queue), count=10)
+            for queue in (Queue.TO_ACCEPT, Queue.IN_HAND, Queue.DUE_SOON, Queue.OVERDUE)
+        }
     for level in ("national", "province", "county"):
         path = f"/api/v1/stats/overview?department={codes[level]}"
         progress(f"  overview at {level} level ({codes[level]})")
