@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from departments.jurisdiction import invalidate_index
 from departments.models import LEVEL_DEPTH, NATIONAL_CODE, Department, Level
 from departments.naming import clear_names
+from departments.signals import department_moved
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "divisions.csv"
 NATIONAL_NAME = "国家市场监督管理总局"
@@ -152,8 +153,11 @@ def _apply(divisions: list[Division], *, skipped: int) -> LoadSummary:
                 is_county_level=_is_county_level(division, with_counties),
             )
         )
+    moves = _moves(wanted, existing)
     created, updated = _save(wanted, existing)
     paths_fixed = _fix_descendant_paths(existing, paths)
+    for code, old_path, new_path in moves:
+        department_moved.send(sender=Department, code=code, old_path=old_path, new_path=new_path)
     return LoadSummary(
         provinces=sum(d.level == Level.PROVINCE for d in divisions),
         cities=sum(d.level == Level.CITY for d in divisions),
@@ -224,6 +228,24 @@ def _is_county_level(division: Division, with_counties: set[str]) -> bool:
     if division.level == Level.COUNTY:
         return True
     return division.level == Level.CITY and division.code not in with_counties
+
+
+def _moves(wanted: list[Department], existing: dict[str, Department]) -> list[tuple[str, str, str]]:
+    """(code, old path, new path) of each department put under another parent, shallowest
+    first, as `department_moved` tells them: the old path of each is where the figures kept
+    along the paths have it once the moves before it were followed."""
+    changed = sorted(
+        (d for d in wanted if d.code in existing and existing[d.code].parent_id != d.parent_id),
+        key=lambda d: (LEVEL_DEPTH[Level(d.level)], d.code),
+    )
+    moves: list[tuple[str, str, str]] = []
+    for department in changed:
+        old_path = existing[department.code].path
+        for _code, before, after in moves:
+            if old_path.startswith(before):
+                old_path = after + old_path[len(before) :]
+        moves.append((department.code, old_path, department.path))
+    return moves
 
 
 def _save(wanted: list[Department], existing: dict[str, Department]) -> tuple[int, int]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
+
+from departments.signals import department_moved
 
 
 class Level(models.TextChoices):
@@ -70,11 +72,16 @@ class Department(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "parent" in update_fields:
             kwargs["update_fields"] = {*update_fields, "path"}
-        old_path = "" if self._state.adding else self._stored_path()
-        self.path = (self.parent.path if self.parent else "") + f"{self.code}/"
-        super().save(*args, **kwargs)
-        if old_path and old_path != self.path and self._path_saved(kwargs.get("update_fields")):
-            self._move_descendants(old_path)
+        with transaction.atomic():
+            old_path = "" if self._state.adding else self._stored_path()
+            self.path = (self.parent.path if self.parent else "") + f"{self.code}/"
+            super().save(*args, **kwargs)
+            moved = old_path and old_path != self.path
+            if moved and self._path_saved(kwargs.get("update_fields")):
+                self._move_descendants(old_path)
+                department_moved.send(
+                    sender=Department, code=self.code, old_path=old_path, new_path=self.path
+                )
 
     def _stored_path(self) -> str:
         stored = Department.objects.filter(pk=self.pk).values_list("path", flat=True).first()

@@ -28,7 +28,8 @@ sorted by the unique key (concurrent writers lock rows in the same order): `case
 changes, and the sweep and the outbox read a clock's holder only after their UPDATE has locked
 the clock, so no clock is counted under a holder that a concurrent `perform` is changing.
 `rebuild_rollups` recomputes everything from the cases; `differences` audits the table. Moving a
-department in the tree (its path) is not followed: rebuild after it (`--check` shows the need).
+department in the tree (its path) takes its subtree's rows to the new ancestors (`follow_move`,
+in the move's transaction); a move that did not call it needs a rebuild (`--check` shows it).
 """
 
 from __future__ import annotations
@@ -230,6 +231,30 @@ def case_filed(case: Case) -> None:
     """Count a new case (in the transaction that files it). Its first clock is open and unflagged
     and so counts nothing yet: no query beyond the upsert."""
     upsert(case_rows(case, ()))
+
+
+def follow_move(*, code: str, old_path: str, new_path: str) -> int:
+    """Count the subtree of the department `code`, moved from `old_path` to `new_path`, under its
+    new ancestors: its own rows (every case held in the subtree, whatever the child) come off the
+    rows of the old ancestors and go onto the new ones'. The subtree's own rows do not change.
+    Call in the transaction that moves it (`Department.save`, `load_divisions`); the rows written.
+    Without it the HELD counters keep the subtree's cases under the old ancestors, whose staff
+    then count cases they can no longer list (`cases.counting`)."""
+    if old_path == new_path:
+        return 0
+    with transaction.atomic():
+        totals = Counts()
+        rows = Rollup.objects.select_for_update().filter(unit_id=code).order_by()
+        for metric, day, key, n, amount in rows.values_list("metric", "day", "key", "n", "amount"):
+            totals.add((metric, day, key), n, amount)
+        moved = spread(new_path, totals)
+        spread(old_path, totals, sign=-1, into=moved)  # the department's own rows cancel out
+        return upsert(moved)
+
+
+def moved_department(*, code: str, old_path: str, new_path: str, **_signal: object) -> None:
+    """`departments.signals.department_moved` receiver."""
+    follow_move(code=code, old_path=old_path, new_path=new_path)
 
 
 @dataclass(frozen=True)

@@ -159,3 +159,29 @@ def test_the_command_prints_a_summary(db):
 
 def test_the_packaged_table_ships_with_its_licence():
     assert (DEFAULT_FILE.parent / "LICENSE-cpca.txt").read_text().startswith("The MIT License")
+
+
+def test_a_reload_that_moves_a_county_moves_its_figures_along(db, tmp_path):
+    """The rollups (overview figures, list counters) are kept along the paths: a department put
+    under another parent by a reload takes them to its new ancestors (`department_moved`)."""
+    from supervision import rollups
+    from supervision.models import Rollup
+
+    load_divisions(path=write_table(tmp_path, "420000000000,湖北省,,", "429004000000,仙桃市,,"))
+    county = Department.objects.get(code="429004")
+    cell = rollups.Counts({(rollups.HELD, rollups.NOW, "complaint/submitted"): (3, rollups.ZERO)})
+    rollups.upsert(rollups.spread(county.path, cell))
+
+    load_divisions(
+        path=write_table(
+            tmp_path, "420000000000,湖北省,,", "429000000000,省直辖,,", "429004000000,仙桃市,,"
+        )
+    )
+
+    held = Rollup.objects.filter(metric=rollups.HELD).exclude(n=0)
+    assert sorted(held.values_list("unit_id", "child", "n")) == [
+        ("100000", "420000", 3),
+        ("420000", "429000", 3),
+        ("429000", "429004", 3),
+        ("429004", "", 3),
+    ]
