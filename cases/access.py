@@ -144,11 +144,12 @@ def visible_among(user: User, cases: QuerySet[Case], department_code: str | None
     visible already (`listed_under` stays in their subtree), and the visibility condition is not
     restated: PostgreSQL, multiplying the two conditions' estimates, would sort the
     department's every case instead of walking the newest until a page is full."""
-    if department_code and any(
-        Department.objects.filter(code=department_code, path__startswith=path).exists()
-        for path in staff_paths(user)
-    ):
-        return cases
+    paths = staff_paths(user) if user.is_authenticated and department_code else []
+    if paths:
+        found = Department.objects.filter(code=department_code).values_list("path", flat=True)
+        department_path = found.first()
+        if department_path and any(department_path.startswith(path) for path in paths):
+            return cases
     return cases & cases_visible_to(user)
 
 

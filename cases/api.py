@@ -25,10 +25,10 @@ from api.auth import signed_in
 from api.errors import ApiError
 from cases import evidence
 from cases.access import (
-    cases_visible_to,
     get_case_for,
     listed_under,
     staff_condition,
+    visible_among,
 )
 from cases.categories import category_tree
 from cases.counting import count_visible
@@ -362,7 +362,7 @@ def list_cases(request: HttpRequest, filters: Query[CaseFilters]) -> HttpRespons
     if errors:
         raise ApiError(422, "invalid", _("查询条件有误。"), fields=errors)
     offset = (page - 1) * size
-    cases = matching & cases_visible_to(user)
+    cases = visible_among(user, matching, filters.department)
     rows = summary_rows(cases[offset : offset + size], user, today=local_date(timezone.now()))
     body = {
         "count": count_visible(user, matching, filters.model_dump(exclude={"page", "page_size"})),

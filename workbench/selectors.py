@@ -9,8 +9,9 @@ over its open cases, and the few cases handled there but held elsewhere are coun
 queue in one more query. Otherwise (a province or the country, words or dates in the filters)
 each queue is counted by one bounded query (`count_parts`: held, then handled elsewhere, each
 from an index; no further than COUNT_CAP + 1, shown as "10,000+"). The rows of a page come from
-one more query (`select_related`, the next due date as a correlated subquery), so a county's
-page costs about the same at a thousand cases as at a million.
+one more query (`select_related`, the next due date as a correlated subquery; the deadline
+queues of a small subtree look up the cases handled there but held elsewhere first), so a
+county's page costs about the same at a thousand cases as at a million.
 """
 
 from __future__ import annotations
@@ -22,8 +23,19 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import reduce
 from operator import or_
+from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    Expression,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -149,6 +161,24 @@ def active_membership(memberships: list[Membership], chosen_id: object) -> Membe
 # --- Queues -----------------------------------------------------------------------------------
 
 
+class DateLiteral(Expression):
+    """A date written into the statement's text, not passed as a parameter: a plan PostgreSQL
+    keeps for a prepared statement (generic, after ten runs) then still knows how many clocks
+    a date range holds. The statement text changes once a day."""
+
+    output_field = DateField()
+
+    def __init__(self, day: dt.date) -> None:
+        super().__init__()
+        self.day = day
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return f"'{self.day.isoformat()}'", []
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        return f"DATE '{self.day.isoformat()}'", []
+
+
 def _open_deadlines() -> QuerySet[Deadline]:
     return Deadline.objects.filter(met_at__isnull=True, cancelled=False)
 
@@ -170,7 +200,7 @@ def _with_clocks(conditions: list[Q], *, small: bool) -> Q:
 def _has_overdue_clock(today: dt.date, *, small: bool) -> Q:
     """An open clock past its due date (a paused clock is not running), or one the sweep has
     flagged overdue (`open_deadline_due`, `open_deadline_overdue`)."""
-    late = [Q(due__lt=today, paused_since__isnull=True), Q(overdue=True)]
+    late = [Q(due__lt=DateLiteral(today), paused_since__isnull=True), Q(overdue=True)]
     return _with_clocks(late, small=small)
 
 
@@ -179,10 +209,16 @@ def _has_due_soon_clock(today: dt.date, *, small: bool) -> Q:
     (`open_deadline_due`, `open_deadline_due_soon`): two bounded ranges, as `due >= today`
     alone would read every future clock."""
     limit = add_working_days(today, DUE_SOON_WORKING_DAYS)
-    running = Q(due__gte=today, due__lte=limit, paused_since__isnull=True, overdue=False)
+    running = Q(
+        due__gte=DateLiteral(today),
+        due__lte=DateLiteral(limit),
+        paused_since__isnull=True,
+        overdue=False,
+    )
     # "after yesterday", not "from today": PostgreSQL would take a bound common to both sides
     # out of the OR and read every future clock by it.
-    flagged = Q(due_soon=True, due__gt=today - dt.timedelta(days=1), overdue=False)
+    yesterday = DateLiteral(today - dt.timedelta(days=1))
+    flagged = Q(due_soon=True, due__gt=yesterday, overdue=False)
     return _with_clocks([running, flagged], small=small)
 
 
@@ -362,25 +398,27 @@ def _queue_scope(
     condition = queue_condition(queue, department, day)
     if queue == Queue.TO_ACCEPT and staff_over_department(user, department):
         return _filtered(Case.objects.filter(condition), filters or QueueFilters())
-    if queue in DEADLINE_QUEUES and _is_small(department):
-        return _filtered(_probed_in_parts(user, department, condition), filters or QueueFilters())
+    if (
+        queue in DEADLINE_QUEUES
+        and _is_small(department)
+        and staff_over_department(user, department)
+    ):
+        cases = _held_then_found(user, department, condition)
+        return _filtered(cases, filters or QueueFilters())
     return subtree_cases(user, department, filters).filter(condition)
 
 
-def _probed_in_parts(user: User, department: Department, condition: Q) -> QuerySet[Case]:
-    """The cases of a small subtree meeting a deadline queue's `condition`. The cases held in
-    the subtree come from the (department, status, id) index alone and only their clocks are
-    probed: with the parts OR-ed together PostgreSQL may read every open case of the country
-    (`open_case_holder`) to check their units. The cases handled there but held elsewhere (few,
-    usually none) are looked up first: as a second arm of the subquery they would have it run
-    on parallel workers, whose start costs more than the whole probe."""
-    held, *others = [
-        part.filter(condition).order_by().values("pk") for part in subtree_parts(user, department)
-    ]
-    elsewhere = [pk for other in others for pk in other.values_list("pk", flat=True)]
-    if elsewhere:
-        held = held.union(Case.objects.filter(pk__in=elsewhere).values("pk"), all=True)
-    return Case.objects.filter(pk__in=held)
+def _held_then_found(user: User, department: Department, condition: Q) -> QuerySet[Case]:
+    """The cases of a small subtree the user is staff over meeting a deadline queue's
+    `condition`: those held in the subtree, read by the (department, status, id) index with
+    their clocks probed, and those handled there but held elsewhere (few, usually none), looked
+    up first by their own index. Asked as one OR of the two (`held_or_handled`), PostgreSQL
+    reads every open case of the country (`open_case_holder`) to check their units."""
+    held, elsewhere = subtree_parts(user, department)
+    found = list(elsewhere.filter(condition).values_list("pk", flat=True))
+    if found:
+        held = held | Case.objects.filter(pk__in=found)
+    return held.filter(condition)
 
 
 def counts_as_list(counts: Mapping[Queue, int]) -> list[tuple[Queue, int]]:
