@@ -367,3 +367,24 @@ def test_anyone_reads_the_category_list(api, db):
 def test_the_category_list_speaks_english_too(api, db):
     groups = api.get("/api/v1/categories", HTTP_ACCEPT_LANGUAGE="en").json()
     assert groups[0]["name"] == "Goods"
+
+
+def test_the_overdue_filter_is_the_same_when_the_late_cases_are_too_many_to_list(
+    api, cast, several, monkeypatch
+):
+    """Past LATE_CASES_LISTED late cases the filter probes each case's clocks instead of listing
+    them: same answer either way."""
+    from cases import api as cases_api
+
+    Deadline.objects.filter(case__number=several["report"]).update(overdue=True)
+    listed = {
+        query: set(numbers(listing(api, cast.ken, query)))
+        for query in ("?overdue=true", "?overdue=false")
+    }
+    monkeypatch.setattr(cases_api, "LATE_CASES_LISTED", 0)
+    probed = {
+        query: set(numbers(listing(api, cast.ken, query)))
+        for query in ("?overdue=true", "?overdue=false")
+    }
+    assert probed == listed
+    assert several["report"] in listed["?overdue=true"]
