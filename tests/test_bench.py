@@ -411,3 +411,20 @@ def test_fixed_rate_drops_what_a_stalled_server_leaves_unsent(server):
     assert result.statuses["dropped"] > 0
     assert result.ok + result.statuses["dropped"] == 30
     assert result.errors == result.statuses["dropped"]
+
+
+def test_the_targets_are_judged_on_postgresql_only():
+    """The issue sets the targets for the PostgreSQL deployment; SQLite is shown beside them."""
+    intake = {
+        "api": _load(120, 80),
+        "raw": _load(1600, 20),
+        "throughput_ratio": 0.1,
+        "cpu_ratio": 9.0,
+        "fixed_rate": {"rate": 100, **_load(100, 60)},
+    }
+    sqlite = report.intake_lines("sqlite", intake)
+    postgresql = report.intake_lines("postgresql", intake)
+    assert all(line[4] == "" and line[5] == "" for line in sqlite)
+    assert postgresql[0][5] == "missed" and [line[1:4] for line in postgresql] == [
+        line[1:4] for line in sqlite
+    ]
