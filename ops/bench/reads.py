@@ -135,8 +135,12 @@ def query_profile(queries: list[dict[str, str]]) -> dict[str, Any]:
     }
 
 
-def timed_calls(call: Callable[[], object], *, count: int) -> dict[str, Any]:
-    """Call in-process `count` times; latency summary and the queries of the last call."""
+def timed_calls(call: Callable[[], object], *, count: int, warmup: int = 1) -> dict[str, Any]:
+    """Call in-process `warmup` times untimed (as the HTTP pages are warmed up: the first call
+    of a process pays its imports and the connection's first plans), then `count` times;
+    latency summary and the queries of the last call."""
+    for _ in range(warmup):
+        call()
     seconds = []
     queries: list[dict[str, str]] = []
     for _ in range(count):

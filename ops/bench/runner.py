@@ -38,6 +38,7 @@ MAX_SWEEPS = 6
 READS = 200  # requests per page one at a time (fewer if the page is slow: see max_seconds)
 KEEP_UP = 0.5  # run a page at the fixed rate only if it needs at most half of the workers
 WORKBENCH_LEVELS = ("county", "city")  # the workbench queue pages measured in-process
+WORKBENCH_CALLS = 20  # timed calls per workbench page, after one warm-up call
 
 
 @dataclass(frozen=True)
@@ -291,7 +292,7 @@ def run_reads(options: Options, server: Gunicorn, progress: Progress) -> dict[st
 
     for level in WORKBENCH_LEVELS:
         out[f"workbench_queue_{level}"] = {
-            queue.value: reads.timed_calls(queue_page(staff[level], queue), count=10)
+            queue.value: reads.timed_calls(queue_page(staff[level], queue), count=WORKBENCH_CALLS)
             for queue in (Queue.TO_ACCEPT, Queue.IN_HAND, Queue.DUE_SOON, Queue.OVERDUE)
         }
     for level in ("national", "province", "county"):
