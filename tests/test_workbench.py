@@ -659,12 +659,16 @@ def test_the_deadline_queues_are_the_same_however_the_clocks_are_found(cast, mon
     assert queue_numbers(nick) == []
 
 
-def test_a_count_past_the_cap_shows_a_plus_and_the_pages_still_follow(cast, monkeypatch):
+@pytest.fixture
+def cap_of_two(monkeypatch):
+    """Counts capped at 2 and pages of 2."""
+    for module in ("workbench.selectors", "workbench.pages"):
+        monkeypatch.setattr(f"{module}.COUNT_CAP", 2)
+        monkeypatch.setattr(f"{module}.PAGE_SIZE", 2)
+
+
+def test_a_count_past_the_cap_shows_a_plus_and_the_pages_still_follow(cast, cap_of_two):
     # A date filter needs the rows: the queue is counted case by case, up to the cap.
-    monkeypatch.setattr("workbench.selectors.COUNT_CAP", 2)
-    monkeypatch.setattr("workbench.pages.COUNT_CAP", 2)
-    monkeypatch.setattr("workbench.selectors.PAGE_SIZE", 2)
-    monkeypatch.setattr("workbench.pages.PAGE_SIZE", 2)
     made = [complaint(cast.alice) for _ in range(5)]
     ken = signed_in(cast.ken)
     since = HOME + "?received_from=2020-01-01"
@@ -686,11 +690,7 @@ def test_a_count_past_the_cap_shows_a_plus_and_the_pages_still_follow(cast, monk
     assert queue_numbers(ken.get(since + "&page=x")) == seen[:2]
 
 
-def test_a_count_from_the_counters_past_the_cap_is_shown_in_full(cast, monkeypatch):
-    monkeypatch.setattr("workbench.selectors.COUNT_CAP", 2)
-    monkeypatch.setattr("workbench.pages.COUNT_CAP", 2)
-    monkeypatch.setattr("workbench.selectors.PAGE_SIZE", 2)
-    monkeypatch.setattr("workbench.pages.PAGE_SIZE", 2)
+def test_a_count_from_the_counters_past_the_cap_is_shown_in_full(cast, cap_of_two):
     made = [complaint(cast.alice) for _ in range(5)]
     ken = signed_in(cast.ken)
 
