@@ -193,7 +193,7 @@ def child_of(spec: dict[str, Any], department: Department, paths: dict[str, str]
 )
 @given(
     specs=st.lists(cases, min_size=1, max_size=8),
-    code=st.sampled_from(["100000", "330000", "330100", "330106", "330102"]),
+    code=st.sampled_from(["100000", "330000", "330100", "330106", "330102", "330106001"]),
     bounds=periods,
 )
 def test_the_overview_equals_direct_counts_over_random_data(cast, tree, specs, code, bounds):
@@ -235,6 +235,30 @@ def test_the_overview_equals_direct_counts_over_random_data(cast, tree, specs, c
         for kind, n in result["received"].items():
             assert behind("received", kind) == n
         transaction.set_rollback(True)
+
+
+def test_a_station_counts_the_flags_of_the_cases_it_handles(cast, tree):
+    """The flags of a county or station start from the subtree's cases: those held there, then
+    those handled there while held above (a station's cases are held by its county)."""
+    late = {"due": -3, "met": None, "overdue": True, "due_soon": False, "cancelled": False}
+    soon = {**late, "due": 1, "overdue": False, "due_soon": True}
+    for holder, clocks in (("330106001", [late, soon]), ("330106", [soon]), ("330102", [late])):
+        write(
+            {
+                "holder": holder, "kind": Kind.COMPLAINT, "channel": Channel.WEB,
+                "received": (-2, 9), "state": (Status.ACCEPTED, ""), "closed": (0, 9),
+                "recovered": None, "rating": None, "clocks": clocks,
+            },
+            cast.hank,
+        )  # fmt: skip
+    period = Period(TODAY - dt.timedelta(days=29), TODAY)
+    station = overview(department=Department.objects.get(code="330106001"), period=period)
+    county = overview(department=Department.objects.get(code="330106"), period=period)
+
+    assert (station.as_dict()["overdue"], station.as_dict()["due_soon"]) == (1, 1)
+    assert (county.as_dict()["overdue"], county.as_dict()["due_soon"]) == (1, 2)
+    by_child = {c["department"]["code"]: c for c in county.as_dict()["by_child"]}
+    assert (by_child["330106001"]["overdue"], by_child["330106001"]["due_soon"]) == (1, 1)
 
 
 # --- the endpoint -----------------------------------------------------------------------------
