@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts import sms
 from accounts.identity import check_digit
@@ -63,7 +64,7 @@ def file_complaint(page, photo) -> None:
     page.get_by_role("button", name="下一步").click()
 
     suggested = page.get_by_role("radio", name=re.compile("西湖区"))
-    assert suggested.is_checked()
+    expect(suggested).to_be_checked()
     page.screenshot(path="/tmp/consumer_2_department.png", full_page=True)
     page.get_by_role("button", name="下一步").click()
 
@@ -92,14 +93,14 @@ def test_a_consumer_registers_files_a_complaint_with_a_photo_and_follows_it(
 
     case = Case.objects.get()  # the double click filed one case
     deadline = case.deadlines.get().due.isoformat()
-    assert page.get_by_text(f"受理期限：{deadline}").is_visible()
-    assert page.get_by_role("link", name="发票照片.png").is_visible()
+    expect(page.get_by_text(f"受理期限：{deadline}")).to_be_visible()
+    expect(page.get_by_role("link", name="发票照片.png")).to_be_visible()
     page.screenshot(path="/tmp/consumer_5_case.png", full_page=True)
 
     page.get_by_role("navigation").get_by_role("link", name="我的诉求").click()
     row = page.get_by_role("row", name=re.compile(case.number))
-    assert row.get_by_text(deadline).is_visible()
-    assert row.get_by_text("待受理").is_visible()
+    expect(row.get_by_text(deadline)).to_be_visible()
+    expect(row.get_by_text("待受理")).to_be_visible()
     page.screenshot(path="/tmp/consumer_6_my_cases.png", full_page=True)
 
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -109,7 +110,7 @@ def test_a_consumer_registers_files_a_complaint_with_a_photo_and_follows_it(
 
     page.get_by_label("语言").select_option("en")
     page.get_by_role("button", name="切换语言").click()
-    assert page.get_by_role("heading", name="What happens next").is_visible()
+    expect(page.get_by_role("heading", name="What happens next")).to_be_visible()
     page.screenshot(path="/tmp/consumer_8_case_english.png", full_page=True)
 
 
@@ -149,7 +150,7 @@ def test_another_county_is_picked_from_province_city_and_county(phone, sms_outbo
     page.get_by_label(re.compile(r"^违法行为发生地")).fill("火星基地1号")
     page.get_by_role("button", name="下一步").click()
 
-    assert page.get_by_role("radio", name=re.compile("选择其他区县")).is_checked()
+    expect(page.get_by_role("radio", name=re.compile("选择其他区县"))).to_be_checked()
     page.get_by_label("省份", exact=True).select_option(label="浙江省")
     page.get_by_label("城市", exact=True).select_option(label="杭州市")
     page.get_by_label("区县", exact=True).select_option(label="上城区")

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from supervision.models import OrderKind
 from supervision.models import SupervisionOrder as Order
@@ -48,21 +49,21 @@ def test_a_city_supervisor_drills_down_and_orders_an_overdue_county_case(desk, c
     log_in(page, "cathy")
     page.goto("/supervision/dashboard/")
     page.wait_for_selector("#chart-received svg")
-    assert page.get_by_role("heading", name="杭州市辖区实时监测").is_visible()
+    expect(page.get_by_role("heading", name="杭州市辖区实时监测")).to_be_visible()
     overdue = page.locator(".sv-number", has_text="已超期").locator("dd a")
-    assert overdue.inner_text() == "1"
+    expect(overdue).to_have_text("1")
     page.screenshot(path="/tmp/supervision_1_city_dashboard.png", full_page=True)
 
     page.locator(".sv-children").get_by_role("link", name="西湖区").click()
     page.wait_for_url(re.compile(r"/supervision/dashboard/330106/"))
-    assert page.get_by_role("heading", name="西湖区辖区实时监测").is_visible()
+    expect(page.get_by_role("heading", name="西湖区辖区实时监测")).to_be_visible()
     page.wait_for_selector("#chart-open svg")
     page.screenshot(path="/tmp/supervision_2_county_dashboard.png", full_page=True)
 
     page.get_by_role("link", name=f"督办 {case.number}").click()
     page.wait_for_url(re.compile(rf"/supervision/cases/{case.number}/order/"))
-    assert page.get_by_text("以杭州市名义督办西湖区").is_visible()
-    assert page.locator("td", has_text="已超期").first.is_visible()
+    expect(page.get_by_text("以杭州市名义督办西湖区")).to_be_visible()
+    expect(page.locator("td", has_text="已超期").first).to_be_visible()
     page.get_by_label("督办要求").fill("该投诉已超过受理期限，请于三个工作日内受理并报告原因。")
     page.screenshot(path="/tmp/supervision_3_order_form.png", full_page=True)
     page.get_by_role("button", name="发出督办单").click()

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from cases.intake import submit_case
 from cases.models import Case, Kind, Status
@@ -78,13 +79,13 @@ def test_accept_divert_mediate_agree_and_the_consumer_rates_it(desk, cast, tree)
     ken.screenshot(path="/tmp/workbench_1_queue.png", full_page=True)
     ken.get_by_role("link", name=case.number).click()
     ken.wait_for_url(f"**/staff/cases/{case.number}/")
-    assert ken.get_by_role("heading", name="下一步：受理").is_visible()
+    expect(ken.get_by_role("heading", name="下一步：受理")).to_be_visible()
     assert ken.get_by_text("13800000001").is_visible()  # he handles it: the phone in full
     ken.screenshot(path="/tmp/workbench_2_case_submitted.png", full_page=True)
 
     ken.get_by_label("承办单位").select_option("330106001")
     ken.get_by_role("button", name="受理", exact=True).click()
-    assert ken.get_by_text("已完成：受理").is_visible()
+    expect(ken.get_by_text("已完成：受理")).to_be_visible()
     case.refresh_from_db()
     assert (case.status, case.handler_unit_id) == (Status.ACCEPTED, "330106001")
     ken.screenshot(path="/tmp/workbench_3_case_accepted.png", full_page=True)
@@ -96,14 +97,14 @@ def test_accept_divert_mediate_agree_and_the_consumer_rates_it(desk, cast, tree)
     start = sam.locator("#form-start_mediation")
     start.get_by_label("情况说明").fill("双方均同意调解。")
     start.get_by_role("button", name="开始调解").click()
-    assert sam.get_by_text("已完成：开始调解").is_visible()
+    expect(sam.get_by_text("已完成：开始调解")).to_be_visible()
 
     agreement = sam.locator("#form-record_agreement")
     agreement.get_by_label("调解协议内容").fill("商家退货并全额退款。")
     agreement.get_by_label("为消费者挽回经济损失（元）").fill("1999.00")
     sam.screenshot(path="/tmp/workbench_4_case_mediating.png", full_page=True)
     agreement.get_by_role("button", name="达成调解协议").click()
-    assert sam.get_by_text("已完成：达成调解协议").is_visible()
+    expect(sam.get_by_text("已完成：达成调解协议")).to_be_visible()
     timeline = sam.locator("#wb-timeline + ol")
     assert timeline.get_by_text("西湖区文新市场监管所").count() >= 1  # staff see the station
     sam.screenshot(path="/tmp/workbench_5_case_closed.png", full_page=True)
@@ -119,7 +120,7 @@ def test_accept_divert_mediate_agree_and_the_consumer_rates_it(desk, cast, tree)
     alice.get_by_text("5 非常满意").click()
     alice.get_by_text("已解决", exact=True).click()
     alice.get_by_role("button", name="提交评价").click()
-    alice.wait_for_load_state()
+    expect(alice.get_by_text("感谢您的评价。")).to_be_visible()
     alice.screenshot(path="/tmp/workbench_6_consumer_rated.png", full_page=True)
     rated = Case.objects.get(pk=case.pk)
     assert (rated.satisfaction, rated.resolved) == (5, True)
@@ -145,7 +146,7 @@ def test_a_stale_form_tells_the_officer_to_refresh(desk, cast, tree):
     form.get_by_label("依据").select_option("time_barred")
     form.get_by_label("理由").fill("已超过三年。")
     form.get_by_role("button", name="不予受理").click()
-    assert ken.get_by_text("案件已被他人更新，请刷新后重试").is_visible()
+    expect(ken.get_by_text("案件已被他人更新，请刷新后重试")).to_be_visible()
     assert form.get_by_label("理由").input_value() == "已超过三年。"
     ken.screenshot(path="/tmp/workbench_7_stale.png", full_page=True)
     assert Case.objects.get(pk=case.pk).status == Status.SUBMITTED
