@@ -55,7 +55,9 @@ class Channel(models.TextChoices):
 
 
 class Case(models.Model):
-    number = models.CharField(_("case number"), max_length=32, unique=True)
+    # Unique through Meta.constraints: one index, without the pattern-ops twin a unique field
+    # gets on PostgreSQL (numbers are looked up whole, never by prefix).
+    number = models.CharField(_("case number"), max_length=32)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
@@ -64,8 +66,9 @@ class Case(models.Model):
     rules = models.CharField(_("rules"), max_length=8, choices=Rules.choices)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     # Where the case is now (the department whose intake or handler holds it) and who handles it.
+    # Foreign keys without an index of their own lead a composite index in Meta.indexes.
     department = models.ForeignKey(
-        "departments.Department", on_delete=models.PROTECT, related_name="cases"
+        "departments.Department", on_delete=models.PROTECT, related_name="cases", db_index=False
     )
     handler_unit = models.ForeignKey(
         "departments.Department",
@@ -73,6 +76,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="handled_cases",
+        db_index=False,
     )
     received_at = models.DateTimeField(_("received at"), db_index=True)
 
@@ -83,6 +87,7 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="cases",
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -124,7 +129,7 @@ class Case(models.Model):
     rating_comment = models.TextField(blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
     linked_case = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -136,6 +141,7 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["number"], name="case_number_unique")]
         indexes = [
             # Queue pages (workbench.selectors, cases.access.held_then_handled): a subtree's
             # cases by status, counted and joined to their clocks from the index alone.
@@ -154,6 +160,12 @@ class Case(models.Model):
                 include=["department", "handler_unit"],
                 condition=models.Q(status__in=["submitted", "accepted", "mediating", "verifying"]),
                 name="open_case_holder",
+            ),
+            # Few cases are linked: the index holds only those.
+            models.Index(
+                fields=["linked_case"],
+                name="case_linked",
+                condition=models.Q(linked_case__isnull=False),
             ),
         ]
 
@@ -178,7 +190,8 @@ class Visibility(models.TextChoices):
 class CaseEvent(models.Model):
     """Append-only timeline entry, SHA-256 chained to the previous event of the same case."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # Indexed by the leading column of event_seq_per_case.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     at = models.DateTimeField()
     action = models.CharField(max_length=32)
@@ -191,6 +204,7 @@ class CaseEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # Meta.indexes: one index, no pattern-ops twin (codes are never LIKEd)
     )
     visibility = models.CharField(max_length=10, choices=Visibility.choices)
     note = models.TextField(blank=True)
@@ -201,6 +215,7 @@ class CaseEvent(models.Model):
     class Meta:
         ordering = ["case_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="event_seq_per_case")]
+        indexes = [models.Index(fields=["department"], name="event_department")]
 
 
 class ClockKind(models.TextChoices):
@@ -219,8 +234,8 @@ class Deadline(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
     kind = models.CharField(max_length=24, choices=ClockKind.choices)
     department = models.ForeignKey(
-        "departments.Department", on_delete=models.PROTECT, related_name="+"
-    )
+        "departments.Department", on_delete=models.PROTECT, related_name="+", db_index=False
+    )  # Meta.indexes: one index, no pattern-ops twin (codes are never LIKEd)
     started_on = models.DateField()
     due = models.DateField(db_index=True)
     paused_since = models.DateField(null=True, blank=True)
@@ -235,6 +250,7 @@ class Deadline(models.Model):
     class Meta:
         ordering = ["due", "id"]
         indexes = [
+            models.Index(fields=["department"], name="deadline_department"),
             models.Index(
                 fields=["due"],
                 name="open_deadline_due",

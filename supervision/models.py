@@ -94,12 +94,14 @@ class SupervisionOrder(models.Model):
         "departments.Department",
         on_delete=models.PROTECT,
         related_name="supervision_orders_issued",
+        db_index=False,  # leads order_from_status
         verbose_name=_("督办单位"),
     )
     to_department = models.ForeignKey(
         "departments.Department",
         on_delete=models.PROTECT,
         related_name="supervision_orders_received",
+        db_index=False,  # leads order_to_status
         verbose_name=_("被督办单位"),
     )
     instructions = models.TextField(_("督办要求"))
