@@ -438,6 +438,9 @@ def _overdue(cases: QuerySet[Case], value: str, errors: dict, user: User) -> Que
         condition = Q(pk__any_of=sorted(public)) | (
             Q(pk__any_of=sorted(every - public)) & staff_condition(user)
         )
+    # Either kind of late clock is due before today (see workbench.selectors._has_overdue_clock),
+    # so only cases whose next due date has passed are looked at.
+    condition = Q(next_due__lt=today) & condition
     wanted = value.lower() in ("true", "1")
     return cases.filter(condition) if wanted else cases.exclude(condition)
 

@@ -8,7 +8,9 @@ not counted: on resume the due date moves by the working days spent paused.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
+from django.db.models import Min, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from cases.models import Case, Deadline
@@ -38,9 +40,35 @@ def start_clock(
         if working_days is not None
         else add_calendar_days(start, calendar_days or 0)
     )
-    return Deadline.objects.create(
+    clock = Deadline.objects.create(
         case=case, kind=kind, department=department, started_on=start, due=due
     )
+    if case.next_due is None or due < case.next_due:  # a new clock can only bring it forward
+        Case.objects.filter(pk=case.pk).update(next_due=due)
+        case.next_due = due
+    return clock
+
+
+def settle_next_due(case: Case) -> None:
+    """Write `case.next_due` after its clocks opened, closed or moved (in the same transaction;
+    `perform` calls it once per action)."""
+    due = open_clocks(case).aggregate(due=Min("due"))["due"]
+    if due != case.next_due:
+        Case.objects.filter(pk=case.pk).update(next_due=due)
+        case.next_due = due
+
+
+def settle_next_due_of(case_ids: Iterable[int] | QuerySet) -> int:
+    """`settle_next_due` for cases whose clocks changed outside `perform` (one statement; the
+    ids may be a subquery)."""
+    earliest = (
+        Deadline.objects.filter(case=OuterRef("pk"), met_at__isnull=True, cancelled=False)
+        .order_by()
+        .values("case")
+        .annotate(due=Min("due"))
+        .values("due")
+    )
+    return Case.objects.filter(pk__in=case_ids).update(next_due=Subquery(earliest))
 
 
 def open_clocks(case: Case, *kinds: str):

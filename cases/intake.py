@@ -579,6 +579,7 @@ def _new_case(submission: Submission, *, by: User, respondent_id: int | None) ->
         facts=submission.facts,
         demand=submission.demand,
         notify_me=submission.notify_me,
+        next_due=_first_due(submission),
     )
 
 
@@ -610,16 +611,17 @@ def _first_clock(case: Case, submission: Submission) -> Deadline:
     """The case's first clock, not yet saved (as `deadlines.start_clock` opens one). Complaints
     and reports: accept or reject within 7 working days of receipt, the day of receipt not
     counted (o121 Art. 15, 45). Consultations: answer within 7 working days."""
-    kind, days = (
-        (ClockKind.ANSWER, ANSWER_WORKING_DAYS)
-        if submission.kind == Kind.CONSULTATION
-        else (ClockKind.ACCEPT, ACCEPT_WORKING_DAYS)
-    )
-    start = local_date(submission.received_at)
+    kind = ClockKind.ANSWER if submission.kind == Kind.CONSULTATION else ClockKind.ACCEPT
     return Deadline(
         case=case,
         kind=kind,
         department=submission.unit,
-        started_on=start,
-        due=add_working_days(start, days),
+        started_on=local_date(submission.received_at),
+        due=_first_due(submission),
     )
+
+
+def _first_due(submission: Submission) -> dt.date:
+    """When the first clock is due: also the new case's `next_due`."""
+    days = ANSWER_WORKING_DAYS if submission.kind == Kind.CONSULTATION else ACCEPT_WORKING_DAYS
+    return add_working_days(local_date(submission.received_at), days)

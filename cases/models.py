@@ -132,6 +132,10 @@ class Case(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The earliest due date of the case's open clocks (None without one): what the queues sort
+    # by and narrow the deadline queues with. Written wherever clocks open, close or move
+    # (`cases.deadlines.settle_next_due`, intake, the workload generator).
+    next_due = models.DateField(_("next due date"), null=True, blank=True, editable=False)
 
     version = models.PositiveIntegerField(default=1)
     # Hash of the newest event: makes the removal of the last event detectable (verify_events).
@@ -153,6 +157,8 @@ class Case(models.Model):
                 condition=~models.Q(Exact(models.F("handler_unit"), models.F("department"))),
             ),
             models.Index(fields=["consumer", "-received_at"], name="case_consumer_recent"),
+            # The deadline queues' candidates (next due before a date) and their sort, per unit.
+            models.Index(fields=["department", "status", "next_due"], name="case_dept_status_due"),
             # The monitoring overview's "now" flags: the holders of the open cases whose clocks
             # are marked, read from this small index alone (supervision.stats).
             models.Index(

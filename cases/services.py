@@ -28,6 +28,7 @@ from cases.deadlines import (
     open_clocks,
     pause_clocks,
     resume_clocks,
+    settle_next_due,
     start_clock,
 )
 from cases.events import append_event
@@ -325,6 +326,7 @@ def _apply(step: Step) -> None:
     _set(step, version=case.version + 1)
     case.save(update_fields=[*dict.fromkeys(step.changed), "updated_at"])
     started = _move_clocks(step)
+    settle_next_due(case)
     append_event(
         case,
         action=spec.name,

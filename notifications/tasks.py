@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from cases.deadlines import settle_next_due_of
 from cases.models import Deadline
 from notifications.models import Channel, Notification
 from supervision import rollups
@@ -122,3 +123,4 @@ def _meet_notice_clock(deadline_id: int | None) -> None:
             met_at=timezone.now(), due_soon=False
         ):
             rollups.clocks_met([deadline_id])  # the clock now counts as decided
+            settle_next_due_of(Deadline.objects.filter(pk=deadline_id).values("case_id"))

@@ -24,6 +24,7 @@ from cases.presenters import SUMMARY_LENGTH, case_summary, summary_rows, with_su
 from cases.rules import local_date
 from cases.services import perform
 from departments.models import Department
+from tests.clocks import set_clocks
 from tests.test_intake_api import complaint_body
 
 EVERYONE = ("alice", "bob", "betty", "nora", "paul", "cathy", "ken", "helen", "sam", "nick", "hank")
@@ -66,18 +67,25 @@ def cases(api, cast, tree) -> dict[str, Case]:
     station = perform(station, "start_mediation", by=cast.sam)
     made["station"] = perform(station, "refer_clue", by=cast.sam, note="发现涉嫌违法线索")
     clue = Deadline.objects.filter(case=made["station"], kind=ClockKind.CLUE_VERIFY)
-    clue.update(due=TODAY - dt.timedelta(days=3))
+    set_clocks(clue, due=TODAY - dt.timedelta(days=3))
     # Held by the neighbour, still handled by a West Lake station.
     perform(made["elsewhere"], "accept", by=cast.ken, handler_unit=tree.station2.code)
     Case.objects.filter(pk=made["elsewhere"].pk).update(department=tree.neighbour)
     Case.objects.filter(pk=made["kens_own"].pk).update(consumer=cast.ken)
     # A paused clock past its due date, a clock the sweep flagged, a closed major case.
-    Deadline.objects.filter(case=made["plain"]).update(
-        due=TODAY - dt.timedelta(days=1), paused_since=TODAY - dt.timedelta(days=5)
+    set_clocks(
+        Deadline.objects.filter(case=made["plain"]),
+        due=TODAY - dt.timedelta(days=1),
+        paused_since=TODAY - dt.timedelta(days=5),
     )
-    Deadline.objects.filter(case=made["cut"]).update(overdue=True)
-    Deadline.objects.filter(case=made["report"]).update(due=TODAY - dt.timedelta(days=1))
-    Deadline.objects.filter(case=made["closed"]).update(cancelled=True)
+    set_clocks(  # flagged by the sweep once past due, then paused: late by its flag alone
+        Deadline.objects.filter(case=made["cut"]),
+        due=TODAY - dt.timedelta(days=2),
+        paused_since=TODAY,
+        overdue=True,
+    )
+    set_clocks(Deadline.objects.filter(case=made["report"]), due=TODAY - dt.timedelta(days=1))
+    set_clocks(Deadline.objects.filter(case=made["closed"]), cancelled=True)
     Case.objects.filter(pk=made["closed"].pk).update(
         status=Status.CLOSED, outcome=Outcome.REJECTED, closed_at=timezone.now(), is_major=True
     )

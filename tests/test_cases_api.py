@@ -13,6 +13,7 @@ from django.utils import timezone
 from cases.events import append_event
 from cases.models import Case, Deadline, Visibility
 from cases.presenters import case_payload
+from tests.clocks import set_clocks
 from tests.test_intake_api import caller, complaint_body
 
 
@@ -202,7 +203,7 @@ def test_reading_a_case_costs_the_same_however_long_its_timeline(api, cast):
 
 def test_deadlines_show_whether_they_are_overdue(api, cast):
     number = file(api, cast.alice)
-    Deadline.objects.filter(case__number=number).update(due=dt.date(2026, 1, 5))
+    set_clocks(Deadline.objects.filter(case__number=number), due=dt.date(2026, 1, 5))
     case = api.as_user(cast.alice).get(f"/api/v1/cases/{number}").json()
     assert case["deadlines"] == [
         {"kind": "accept", "due": "2026-01-05", "met_at": None, "overdue": True}
@@ -256,8 +257,13 @@ def test_filter_by_department_takes_its_subtree(api, cast, several, tree):
 
 def test_filter_overdue(api, cast, several):
     yesterday = timezone.localdate() - dt.timedelta(days=1)
-    Deadline.objects.filter(case__number=several["complaint"]).update(due=yesterday)
-    Deadline.objects.filter(case__number=several["report"]).update(overdue=True)
+    set_clocks(Deadline.objects.filter(case__number=several["complaint"]), due=yesterday)
+    set_clocks(  # flagged by the sweep once past due, then paused: late by its flag alone
+        Deadline.objects.filter(case__number=several["report"]),
+        due=timezone.localdate() - dt.timedelta(days=2),
+        paused_since=timezone.localdate(),
+        overdue=True,
+    )
 
     overdue = set(numbers(listing(api, cast.ken, "?overdue=true")))
     on_time = set(numbers(listing(api, cast.ken, "?overdue=false")))
@@ -268,8 +274,10 @@ def test_filter_overdue(api, cast, several):
 
 def test_a_met_deadline_is_not_overdue(api, cast, several):
     yesterday = timezone.localdate() - dt.timedelta(days=1)
-    Deadline.objects.filter(case__number=several["complaint"]).update(
-        due=yesterday, met_at=timezone.now()
+    set_clocks(
+        Deadline.objects.filter(case__number=several["complaint"]),
+        due=yesterday,
+        met_at=timezone.now(),
     )
     assert listing(api, cast.ken, "?overdue=true")["count"] == 0
 
@@ -376,7 +384,12 @@ def test_the_overdue_filter_is_the_same_when_the_late_cases_are_too_many_to_list
     them: same answer either way."""
     from cases import api as cases_api
 
-    Deadline.objects.filter(case__number=several["report"]).update(overdue=True)
+    set_clocks(  # flagged by the sweep once past due, then paused: late by its flag alone
+        Deadline.objects.filter(case__number=several["report"]),
+        due=timezone.localdate() - dt.timedelta(days=2),
+        paused_since=timezone.localdate(),
+        overdue=True,
+    )
     listed = {
         query: set(numbers(listing(api, cast.ken, query)))
         for query in ("?overdue=true", "?overdue=false")

@@ -23,6 +23,7 @@ from cases.models import Case, Deadline
 from cases.services import perform
 from departments.models import Department
 from supervision.rollups import rebuild_rollups
+from tests.clocks import set_clocks
 from tests.test_cases_api import file, listing, numbers
 from workbench.selectors import Queue, queue_cases
 from workdays.calendar import add_working_days
@@ -65,7 +66,7 @@ def late(api, cast, tree) -> dict[str, str]:
     rebuild_rollups()  # the update went past the services (as a moved station would)
     dues = [DAY - dt.timedelta(days=d) for d in (3, 1, 3, 2, 1, 5)]
     for number, due in zip(made.values(), dues, strict=True):
-        Deadline.objects.filter(case__number=number).update(due=due)
+        set_clocks(Deadline.objects.filter(case__number=number), due=due)
     return made
 
 
@@ -118,7 +119,7 @@ def test_the_deadline_rows_are_those_of_the_rules_at_every_level(cast, tree, lat
 
 
 def test_a_small_subtree_reads_the_held_cases_without_an_or_on_the_handler(cast, tree, late):
-    Deadline.objects.filter(case__number=late["elsewhere"]).update(due=DAY)  # not late now
+    set_clocks(Deadline.objects.filter(case__number=late["elsewhere"]), due=DAY)  # not late now
     rows = queue_cases(cast.cathy, tree.city, Queue.OVERDUE, today=DAY)
     sql = str(rows.query)
     assert '"department_id" IN' in sql

@@ -81,11 +81,13 @@ def test_a_termination_is_told_to_both_parties_and_met_once_delivered(complaint,
     clock = Deadline.objects.get(case=case, kind=ClockKind.NOTIFY_TERMINATION)
     assert Notification.objects.filter(deadline=clock, recipient=cast.betty).exists()
     assert clock.is_open
+    assert Case.objects.get(pk=case.pk).next_due == clock.due  # the one clock left open
 
     deliver_pending()
 
     clock.refresh_from_db()
     assert clock.met_at is not None
+    assert Case.objects.get(pk=case.pk).next_due is None
 
 
 def test_a_report_decision_is_told_only_when_asked(cast, tree):

@@ -19,6 +19,7 @@ from django.test import Client
 from cases.models import Case, ClockKind, Deadline, Kind
 from cases.services import perform
 from notifications.models import Notification
+from tests.clocks import set_clocks
 from tests.test_intake_api import PNG, caller, complaint_body
 
 STATION_MARKS = ("文新", "330106001", "灵隐", "330106002")
@@ -79,7 +80,9 @@ def clue_overdue(cast, diverted) -> Case:
     public clocks are all on time."""
     case = perform(diverted, "start_mediation", by=cast.sam)
     case = perform(case, "refer_clue", by=cast.sam, note="发现涉嫌违法线索")
-    Deadline.objects.filter(case=case, kind=ClockKind.CLUE_VERIFY).update(due=dt.date(2026, 1, 5))
+    set_clocks(
+        Deadline.objects.filter(case=case, kind=ClockKind.CLUE_VERIFY), due=dt.date(2026, 1, 5)
+    )
     return case
 
 
@@ -103,7 +106,7 @@ def test_the_overdue_filter_agrees_with_the_deadlines_while_the_clocks_are_pause
 ):
     case = perform(diverted, "start_mediation", by=cast.sam)
     case = perform(case, "pause", by=cast.sam, reason="送检")
-    Deadline.objects.filter(case=case, kind=ClockKind.MEDIATE).update(due=dt.date(2026, 1, 5))
+    set_clocks(Deadline.objects.filter(case=case, kind=ClockKind.MEDIATE), due=dt.date(2026, 1, 5))
 
     shown = api.as_user(cast.ken).get(f"/api/v1/cases/{case.number}").json()
     assert not any(clock["overdue"] for clock in shown["deadlines"])

@@ -26,6 +26,7 @@ from supervision.models import SupervisionOrder as Order
 from supervision.services import escalate_order, raise_overdue_order
 from supervision.sweeps import SweepResult, sweep_deadlines
 from supervision.tasks import sweep_deadlines_task
+from tests.clocks import set_clocks
 from tests.test_supervision_factories import ACCEPT_DUE, MONDAY, act, clock_of, file_complaint
 
 D = dt.date
@@ -439,7 +440,7 @@ def test_a_sweep_with_a_stale_view_tells_only_the_clocks_it_inserted_notices_for
 
 def test_a_clock_is_announced_again_when_its_due_date_moves(complaint):
     sweep_deadlines(today=DUE_SOON_DAY)
-    Deadline.objects.filter(pk=clock_of(complaint).pk).update(due=D(2026, 6, 9))
+    set_clocks(Deadline.objects.filter(pk=clock_of(complaint).pk), due=D(2026, 6, 9))
 
     result = sweep_deadlines(today=DUE_SOON_DAY)
 

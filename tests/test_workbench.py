@@ -25,6 +25,7 @@ from cases.intake import submit_case
 from cases.models import Case, Deadline, Kind, Status
 from cases.services import perform
 from supervision.rollups import rebuild_rollups
+from tests.clocks import set_clocks
 from workbench.selectors import COUNT_CAP
 from workdays.calendar import add_working_days
 
@@ -174,9 +175,9 @@ def test_a_case_the_county_handles_itself_is_not_in_a_stations_queue(cast):
 def test_due_soon_and_overdue_queues_follow_the_open_deadlines(cast):
     late, soon, later = complaint(cast.alice), complaint(cast.alice), complaint(cast.bob)
     day = today()
-    Deadline.objects.filter(case=late).update(due=day - dt.timedelta(days=1))
-    Deadline.objects.filter(case=soon).update(due=add_working_days(day, 2))
-    Deadline.objects.filter(case=later).update(due=add_working_days(day, 3))
+    set_clocks(Deadline.objects.filter(case=late), due=day - dt.timedelta(days=1))
+    set_clocks(Deadline.objects.filter(case=soon), due=add_working_days(day, 2))
+    set_clocks(Deadline.objects.filter(case=later), due=add_working_days(day, 3))
     ken = signed_in(cast.ken)
 
     overdue = ken.get(reverse("staff:queue", args=["overdue"]))
@@ -191,19 +192,32 @@ def test_due_soon_and_overdue_queues_follow_the_open_deadlines(cast):
 
 def test_a_met_deadline_leaves_the_overdue_queue(cast):
     case = complaint(cast.alice)
-    Deadline.objects.filter(case=case).update(due=today() - dt.timedelta(days=3))
+    set_clocks(Deadline.objects.filter(case=case), due=today() - dt.timedelta(days=3))
     ken = signed_in(cast.ken)
     assert tab_count(ken.get(HOME), "已超期") == 1
     perform(case, "accept", by=cast.ken)
-    Deadline.objects.filter(case=case, met_at__isnull=True).update(due=add_working_days(today(), 9))
+    set_clocks(
+        Deadline.objects.filter(case=case, met_at__isnull=True), due=add_working_days(today(), 9)
+    )
     assert tab_count(ken.get(HOME), "已超期") == 0
 
 
 def test_the_sweeps_flags_count_too(cast):
-    flagged = complaint(cast.alice)
-    Deadline.objects.filter(case=flagged).update(due=add_working_days(today(), 5), due_soon=True)
+    flagged, moved_on = complaint(cast.alice), complaint(cast.bob)
+    # Flagged due soon by the sweep, then paused: due soon by its flag alone.
+    set_clocks(
+        Deadline.objects.filter(case=flagged),
+        due=add_working_days(today(), 1),
+        paused_since=today(),
+        due_soon=True,
+    )
+    # Flagged, then its date moved past the window (the next sweep clears the flag): not due soon.
+    set_clocks(
+        Deadline.objects.filter(case=moved_on), due=add_working_days(today(), 5), due_soon=True
+    )
     page = signed_in(cast.ken).get(reverse("staff:queue", args=["due-soon"]))
     assert queue_numbers(page) == [flagged.number]
+    assert tab_count(page, "即将到期") == 1
 
 
 def test_closed_cases_are_in_the_closed_queue(cast):
@@ -418,7 +432,7 @@ def test_the_case_page_lists_the_evidence_with_download_links(cast, settings, tm
 
 def test_the_deadlines_show_their_state_in_words(cast):
     case = complaint(cast.alice)
-    Deadline.objects.filter(case=case).update(due=today() - dt.timedelta(days=1))
+    set_clocks(Deadline.objects.filter(case=case), due=today() - dt.timedelta(days=1))
     html = signed_in(cast.ken).get(reverse("staff:case", args=[case.number])).content.decode()
     assert "受理期限" in html
     assert "已超期" in html
@@ -603,7 +617,7 @@ def test_a_paused_clock_is_not_overdue_until_it_runs_again(cast, tree):
         perform(case, "accept", by=cast.ken, handler_unit=tree.station.code)
         perform(case, "start_mediation", by=cast.sam)
     perform(paused, "pause", by=cast.sam, reason="送检")
-    Deadline.objects.filter(kind="mediate").update(due=today() - dt.timedelta(days=1))
+    set_clocks(Deadline.objects.filter(kind="mediate"), due=today() - dt.timedelta(days=1))
     overdue = signed_in(cast.sam).get(reverse("staff:queue", args=["overdue"]))
     assert queue_numbers(overdue) == [running.number]
 
@@ -642,11 +656,19 @@ def test_the_deadline_queues_are_the_same_however_the_clocks_are_found(cast, mon
     late, flagged, soon, later = (complaint(cast.alice) for _ in range(4))
     paused = complaint(cast.bob)
     day = today()
-    Deadline.objects.filter(case=late).update(due=day - dt.timedelta(days=1))
-    Deadline.objects.filter(case=flagged).update(due=add_working_days(day, 6), overdue=True)
-    Deadline.objects.filter(case=soon).update(due=add_working_days(day, 1))
-    Deadline.objects.filter(case=later).update(due=add_working_days(day, 3))
-    Deadline.objects.filter(case=paused).update(due=day - dt.timedelta(days=2), paused_since=day)
+    set_clocks(Deadline.objects.filter(case=late), due=day - dt.timedelta(days=1))
+    # Flagged overdue by the sweep, then paused: late by its flag alone.
+    set_clocks(
+        Deadline.objects.filter(case=flagged),
+        due=day - dt.timedelta(days=1),
+        paused_since=day,
+        overdue=True,
+    )
+    set_clocks(Deadline.objects.filter(case=soon), due=add_working_days(day, 1))
+    set_clocks(Deadline.objects.filter(case=later), due=add_working_days(day, 3))
+    set_clocks(
+        Deadline.objects.filter(case=paused), due=day - dt.timedelta(days=2), paused_since=day
+    )
     for officer in (cast.ken, cast.cathy, cast.nora):
         client = signed_in(officer)
         overdue = client.get(reverse("staff:queue", args=["overdue"]))

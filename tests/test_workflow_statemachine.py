@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import Min
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -179,6 +180,13 @@ def make_machine(cast: Any, tree: Any) -> type[RuleBasedStateMachine]:
         def no_clock_falls_due_before_receipt(self) -> None:
             received = local_date(self.case.received_at)
             assert not Deadline.objects.filter(case=self.case, due__lt=received).exists()
+
+        @invariant()
+        def every_case_knows_its_next_due_date(self) -> None:
+            # The earliest open clock (the consultation's converted case too), as the queues read.
+            for case in Case.objects.all():
+                clocks = Deadline.objects.filter(case=case, met_at__isnull=True, cancelled=False)
+                assert case.next_due == clocks.aggregate(due=Min("due"))["due"], case.number
 
     return Workflow
 

@@ -34,7 +34,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
@@ -71,6 +70,7 @@ LISTED = (
     "status",
     "outcome",
     "is_major",
+    "next_due",
     "department__name",
     "handler_unit__name",
 )
@@ -199,16 +199,19 @@ def _with_clocks(conditions: list[Q], *, small: bool) -> Q:
 
 def _has_overdue_clock(today: dt.date, *, small: bool) -> Q:
     """An open clock past its due date (a paused clock is not running), or one the sweep has
-    flagged overdue (`open_deadline_due`, `open_deadline_overdue`)."""
+    flagged overdue (`open_deadline_due`, `open_deadline_overdue`). Either is due before today
+    (the sweep flags a clock only once its due date has passed; resuming or extending it clears
+    the flag when the new date lies ahead), so only cases whose next due date has passed
+    (`case_dept_status_due`) have their clocks looked at."""
     late = [Q(due__lt=DateLiteral(today), paused_since__isnull=True), Q(overdue=True)]
-    return _with_clocks(late, small=small)
+    return Q(next_due__lt=DateLiteral(today)) & _with_clocks(late, small=small)
 
 
 def _has_due_soon_clock(today: dt.date, *, small: bool) -> Q:
     """An open clock due within two working days, or flagged due soon, and not past due yet
     (`open_deadline_due`, `open_deadline_due_soon`): two bounded ranges, as `due >= today`
     alone would read every future clock."""
-    limit = add_working_days(today, DUE_SOON_WORKING_DAYS)
+    limit = _due_soon_limit(today)
     running = Q(
         due__gte=DateLiteral(today),
         due__lte=DateLiteral(limit),
@@ -219,7 +222,14 @@ def _has_due_soon_clock(today: dt.date, *, small: bool) -> Q:
     # out of the OR and read every future clock by it.
     yesterday = DateLiteral(today - dt.timedelta(days=1))
     flagged = Q(due_soon=True, due__gt=yesterday, overdue=False)
-    return _with_clocks([running, flagged], small=small)
+    # A case with such a clock has its next due date within the limit (a clock whose date moved
+    # past it keeps its flag only until the next sweep, and is not due soon meanwhile).
+    return Q(next_due__lte=DateLiteral(limit)) & _with_clocks([running, flagged], small=small)
+
+
+def _due_soon_limit(today: dt.date) -> dt.date:
+    """The last due date that is due soon: two working days ahead."""
+    return add_working_days(today, DUE_SOON_WORKING_DAYS)
 
 
 def _is_small(department: Department) -> bool:
@@ -332,7 +342,8 @@ def _counted_together(
     """How many of `cases` each queue holds, in one pass; exact, for sets of bounded size (the
     cases handled elsewhere, the open cases of a small subtree)."""
     if set(queues) <= set(DEADLINE_QUEUES):
-        cases = cases.filter(status__in=OPEN)  # what the deadline queues share, from the index
+        # What the deadline queues share, read from `case_dept_status_due`.
+        cases = cases.filter(status__in=OPEN, next_due__lte=DateLiteral(_due_soon_limit(day)))
     conditions = {queue.value: queue_condition(queue, department, day) for queue in queues}
     found = cases.aggregate(**{name: Count("pk", filter=c) for name, c in conditions.items()})
     return {queue: found[queue.value] for queue in queues}
@@ -367,15 +378,11 @@ def queue_cases(
 ) -> QuerySet[Case]:
     """The rows of a queue, sorted, with what the table shows (current unit, next due date)."""
     day = today or local_today()
-    next_due = _open_deadlines().filter(case=OuterRef("pk")).order_by("due").values("due")[:1]
     cases = (
         _queue_scope(user, department, queue, filters, day)
         .select_related("department", "handler_unit")
         .only(*LISTED)
-        .annotate(
-            next_due=Subquery(next_due),
-            current_unit=Coalesce(F("handler_unit_id"), F("department_id")),
-        )
+        .annotate(current_unit=Coalesce(F("handler_unit_id"), F("department_id")))
     )
     ordering = _ordering(sort_key(queue, sort))
     if ordering[0].lstrip("-") == "next_due":
