@@ -3,6 +3,11 @@
 Playwright's sync API runs an event loop in the test's thread, and the test talks to the
 database too; Django refuses that unless told it is safe (it is: the loop only drives the
 browser), hence DJANGO_ALLOW_ASYNC_UNSAFE.
+
+That running loop also moves the thread's database connections: Django keeps them in asgiref's
+`Local`, per thread while no loop runs but per context while one does. A connection opened on one
+side of the browser's start or stop is out of sight on the other, and the test database's teardown
+then fails with "being accessed by other users", so the `browser` fixture closes them at both.
 """
 
 from __future__ import annotations
@@ -31,12 +36,15 @@ PHONE_VIEWPORT = {"width": 390, "height": 844}
 def browser() -> Iterator:
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    connections.close_all()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        connections.close_all()
 
 
 @pytest.fixture
