@@ -7,8 +7,9 @@ reached, with the events the workflow would have recorded (hash chain computed w
 `cases.events.event_digest`), its clocks (open, met, cancelled; overdue and due-soon marks as the
 sweep of the last day left them) and, when the supervision app is installed, the overdue orders
 that sweep raised, their answers and the due-soon notices already sent. The monitoring rollups
-are counted while the cases are built (`rollups.case_rows` per case) and added to the table in the
-same transaction, exact as if every case had been filed and handled through the platform.
+are counted while the cases are built (what `rollups.case_rows` counts per case, `rows.count_case`)
+and added to the table in the same transaction, exact as if every case had been filed and handled
+through the platform.
 
 The shape follows published figures (WORKFLOW.md, "Volumes to design for"): the four largest
 provinces (Guangdong, Zhejiang, Jiangsu, Shandong) file 45% of the cases; businesses are
@@ -62,14 +63,18 @@ from ops.bench.rows import (
     USER_COLUMNS,
     HolderCounts,
     add_counts,
+    business_line,
     case_line,
     deadline_line,
     event_line,
+    notice_line,
+    order_line,
     partition,
     rollup_counts,
     rollup_text,
     split_counts,
     spread_rollups,
+    user_line,
 )  # fmt: skip
 from supervision import rollups
 from supervision.models import Rollup
@@ -120,8 +125,8 @@ def _tables() -> Tables:
     orders = notices = None
     if supervision is not None:
         try:
-            orders = Table(supervision[0], ORDER_COLUMNS)
-            notices = Table(supervision[1], NOTICE_COLUMNS)
+            orders = Table(supervision[0], ORDER_COLUMNS, order_line)
+            notices = Table(supervision[1], NOTICE_COLUMNS, notice_line)
         except loading.SchemaMismatch:
             orders = notices = None
     try:
@@ -131,8 +136,8 @@ def _tables() -> Tables:
             deadlines=Table(Deadline, DEADLINE_COLUMNS, deadline_line),
             orders=orders,
             notices=notices,
-            users=Table(User, USER_COLUMNS),
-            businesses=Table(Business, BUSINESS_COLUMNS),
+            users=Table(User, USER_COLUMNS, user_line),
+            businesses=Table(Business, BUSINESS_COLUMNS, business_line),
             rollups=Table(Rollup, ROLLUP_COLUMNS),
         )
     except loading.SchemaMismatch as exc:
@@ -181,14 +186,14 @@ def _mapped(function: Callable[[T], R], items: list[T], workers: int) -> Iterato
 
 def _copy_chunk(chunk: int) -> dict[str, bytes]:
     """Encoded here, in the worker: the parent only passes the bytes on to COPY (and adds up the
-    rollup counts, per partition)."""
+    rollup counts)."""
     plan: Plan = _WORKER_STATE["plan"]
     tables: Tables = _WORKER_STATE["tables"]
     rows = build_chunk(plan, chunk)
     texts = {
         name: table.copy_text(getattr(rows, name)).encode() for name, table in tables.for_chunk()
     }
-    texts["rollups"] = marshal.dumps(split_counts(rows.rollups, _partitions(plan)))
+    texts["rollups"] = marshal.dumps(rows.rollups)
     return texts
 
 
@@ -204,13 +209,21 @@ def _partitions(plan: Plan) -> dict[str, str]:
 RollupTotals = dict[str, HolderCounts]  # partition -> holder counts
 
 
-def _add_rollups(totals: RollupTotals, parts: dict[str, HolderCounts]) -> None:
-    for part, counts in parts.items():
-        into = totals.get(part)
-        if into is None:
-            totals[part] = counts
+class RollupSum:
+    """The holder counts of the chunks, added up in order; split by partition once at the end
+    (splitting each chunk's counts instead costs a few us a case more)."""
+
+    def __init__(self) -> None:
+        self.counts: HolderCounts = {}
+
+    def add(self, counts: HolderCounts) -> None:
+        if self.counts:
+            add_counts(self.counts, counts)
         else:
-            add_counts(into, counts)
+            self.counts = counts
+
+    def by_partition(self, plan: Plan) -> RollupTotals:
+        return split_counts(self.counts, _partitions(plan))
 
 
 @dataclass
@@ -243,12 +256,12 @@ def _write_chunks(
     summary: Summary,
     workers: int,
     progress: Callable[[str], None],
-    totals: RollupTotals,
     first: Callable[[], None],
-) -> None:
+) -> RollupTotals:
     """Write `first` (the setup rows: while the workers build the first chunks), then the
-    chunks' rows; add what their cases count in the rollups to `totals`."""
+    chunks' rows; what their cases count in the rollups, per partition."""
     chunks = math.ceil(plan.cases / CHUNK)
+    counted = RollupSum()
     if loading.is_postgresql():
         writer = loading.CopyWriter()
         _WORKER_STATE.update(plan=plan, tables=tables)
@@ -259,9 +272,9 @@ def _write_chunks(
                 for name, table in tables.for_chunk():
                     writer.write_text(table, texts[name])
                     setattr(summary, name, getattr(summary, name) + _count_rows(texts[name]))
-                _add_rollups(totals, marshal.loads(texts["rollups"]))  # noqa: S302 - our worker
+                counted.add(marshal.loads(texts["rollups"]))  # noqa: S302 - our worker
                 _progress(progress, n, chunks, plan, started)
-        return
+        return counted.by_partition(plan)
     first()
     started = time.monotonic()
     with connection.cursor() as cursor:
@@ -271,15 +284,16 @@ def _write_chunks(
             for name, table in tables.for_chunk():
                 inserter.write_rows(table, getattr(rows, name))
                 setattr(summary, name, getattr(summary, name) + len(getattr(rows, name)))
-            _add_rollups(totals, split_counts(rows.rollups, _partitions(plan)))
+            counted.add(rows.rollups)
             _progress(progress, n + 1, chunks, plan, started)
+    return counted.by_partition(plan)
 
 
 # --- The monitoring rollups --------------------------------------------------------------------
-# Counted while the chunks are built (`rows.count_case`, through `rollups.case_rows`), spread
-# over the hierarchy per partition in worker processes (while PostgreSQL builds the secondary
-# indexes), then added to the table: COPY into an empty one with its primary key built after,
-# else through a temporary table and one upsert.
+# Counted while the chunks are built (`rows.count_case`: what `rollups.case_rows` counts), added
+# up in the parent, spread over the hierarchy per partition in worker processes (while PostgreSQL
+# builds the secondary indexes), then added to the table: COPY into an empty one with its primary
+# key built after, else through a temporary table and one upsert.
 
 
 def _rollup_text(part: str) -> bytes:
@@ -423,13 +437,14 @@ def _ensure_staff(units: dict[str, country.Unit]) -> dict[str, int]:
 
 def _people_rows(plan: Plan) -> list[Row]:
     first = plan.cutoff - dt.timedelta(days=plan.days + 400)
+    minute, phone_of, name_of = dt.timedelta(minutes=1), country.consumer_phone, country.person_name
     rows = []
-    for n in range(plan.consumers):
-        user_id = plan.ids["user"] + n
-        phone = country.consumer_phone(user_id)
-        joined = first + dt.timedelta(minutes=(user_id * 7919) % (400 * 24 * 60))
-        name = country.person_name(user_id)
-        rows.append((user_id, UNUSABLE_PASSWORD, phone, True, joined, name, phone, True, joined))
+    for user_id in range(plan.ids["user"], plan.ids["user"] + plan.consumers):
+        phone = phone_of(user_id)
+        joined = first + minute * ((user_id * 7919) % (400 * 24 * 60))
+        rows.append(
+            (user_id, UNUSABLE_PASSWORD, phone, True, joined, name_of(user_id), phone, True, joined)
+        )
     return rows
 
 
@@ -559,7 +574,6 @@ def _generate(
     if tables.orders is None:
         summary.notes.append("supervision orders skipped: the supervision models do not match")
     big = cases >= loading.row_count_estimate(Case)
-    totals: RollupTotals = {}
     with loading.bulk_session() as triggers_off, ExitStack() as stack:
         if not triggers_off and loading.is_postgresql():
             summary.notes.append("foreign-key checks stayed on (not a superuser)")
@@ -573,7 +587,7 @@ def _generate(
                 progress(f"  {plan.consumers:,} consumers, {len(plan.businesses):,} businesses")
 
             step = time.monotonic()
-            _write_chunks(plan, tables, summary, workers, progress, totals, setup_rows)
+            totals = _write_chunks(plan, tables, summary, workers, progress, setup_rows)
             summary.phases["chunks"] = time.monotonic() - step
             if loading.is_postgresql():
                 # Spread in the background while PostgreSQL builds the indexes.

@@ -17,6 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Min
 
 from accounts.models import User
 from businesses.models import Business
@@ -165,6 +166,12 @@ def test_a_closed_case_runs_no_clock_but_a_notice_clock(generated):
 
         assert {c.kind for c in running} <= NOTICE_CLOCKS, case.number
         assert case.closed_at is not None and case.outcome
+
+
+def test_every_case_knows_its_next_due_date(generated):
+    for case in Case.objects.all():
+        running = case.deadlines.filter(met_at__isnull=True, cancelled=False)
+        assert case.next_due == running.aggregate(due=Min("due"))["due"], case.number
 
 
 def test_clock_marks_are_those_of_the_last_sweep(generated):
@@ -659,7 +666,7 @@ def test_the_generators_draws_refuse_empty_ranges():
 # --- The workload of a seed does not change by accident ------------------------------------------
 
 FINGERPRINTS = {
-    "cases": "c4886036257a22136362eee08d88bacc2f1829e47c3ffe0d1322fb8406cdbf97",
+    "cases": "c96bc3416e26271eb56e978bf4cb0011811efb790686f213fcc8fd1866c962dc",
     "events": "5648d9456945e33ea9a23c3eb1d5ff41a302dacd8f63d725e9784aee9b8e2779",
     "deadlines": "4a8d0612226b0fa7cc3b73cb4334f603b911a635e49f9cef530185dd7bd15841",
     "orders": "51e13f3877f32d05eff5a048559756631a679b1df37fd88cb4b44553f0b4d5c7",

@@ -13,7 +13,7 @@ import itertools
 import random
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import translation
@@ -86,9 +86,13 @@ ONLINE = ("web", "app")
 @dataclass(frozen=True)
 class Workdays:
     """The working days of the years around the period, as sorted ordinals: the same answers
-    as `workdays.calendar`, computed once in the main process."""
+    as `workdays.calendar`, computed once in the main process. Answers are memoised: the
+    generator asks the same few thousand questions millions of times."""
 
     ordinals: tuple[int, ...]
+    _answers: dict[tuple[dt.date, int], dt.date] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def around(cls, first: dt.date, last: dt.date) -> Workdays:
@@ -98,11 +102,15 @@ class Workdays:
 
     def add(self, start: dt.date, n: int) -> dt.date:
         """The nth working day after `start` (receipt day not counted); n=0: the next one."""
-        if n == 0:
-            return self.next(start)
-        return dt.date.fromordinal(
-            self.ordinals[bisect_right(self.ordinals, start.toordinal()) + n - 1]
-        )
+        day = self._answers.get((start, n))
+        if day is None:
+            if n == 0:
+                day = self.next(start)
+            else:
+                ordinal = self.ordinals[bisect_right(self.ordinals, start.toordinal()) + n - 1]
+                day = dt.date.fromordinal(ordinal)
+            self._answers[start, n] = day
+        return day
 
     def next(self, day: dt.date) -> dt.date:
         return dt.date.fromordinal(self.ordinals[bisect_left(self.ordinals, day.toordinal())])
@@ -147,6 +155,8 @@ class Draws(random.Random):
         return start + self.below(stop - start)
 
     def randint(self, a: int, b: int) -> int:
+        if type(a) is int and type(b) is int and a <= b:
+            return a + self.below(b - a + 1)
         return self.randrange(a, b + 1)
 
     def choice(self, seq: Any) -> Any:

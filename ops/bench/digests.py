@@ -18,7 +18,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from cases.rules import SHANGHAI
-from ops.bench.loading import iso_day
+from ops.bench.loading import ISO_DAYS, SINCE_ORDINAL, iso_day, seconds_texts
 
 _STRINGS: dict[str, str] = {}
 _STRINGS_MAX = 100_000  # a cap on the memo, not on what can be encoded
@@ -84,20 +84,21 @@ def _object(value: dict[Any, Any]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
+_UTC_SINCE = dt.datetime(2000, 1, 1, 8, tzinfo=SHANGHAI)  # 2000-01-01T00:00:00Z
+_UTC_SECONDS: list[str] = []  # second of the day -> "THH:MM:SS+00:00"
+
+
 def utc_text(moment: dt.datetime) -> str:
-    """`moment.astimezone(dt.UTC).isoformat()`, computed directly for the generator's moments
-    (whole seconds in Asia/Shanghai, +08:00 all year since 1992)."""
-    if moment.tzinfo is not SHANGHAI or moment.microsecond or moment.year < 1992:
-        return moment.astimezone(dt.UTC).isoformat()
-    seconds = moment.hour * 3600 + moment.minute * 60 + moment.second - 8 * 3600
-    ordinal = moment.toordinal()
-    if seconds < 0:
-        ordinal, seconds = ordinal - 1, seconds + 86400
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    return "%sT%02d:%02d:%02d+00:00" % (  # noqa: UP031 - the fastest form here
-        iso_day(ordinal), hours, minutes, seconds
-    )  # fmt: skip
+    """`moment.astimezone(dt.UTC).isoformat()`, looked up for the generator's moments (whole
+    seconds in Asia/Shanghai, +08:00 all year since 1992: see `loading.moment_text`)."""
+    if moment.tzinfo is SHANGHAI and not moment.microsecond:
+        since = moment - _UTC_SINCE
+        days = since.days
+        if days >= 0:
+            ordinal = SINCE_ORDINAL + days
+            day = ISO_DAYS.get(ordinal) or iso_day(ordinal)
+            return day + (_UTC_SECONDS or seconds_texts(_UTC_SECONDS, "T", "+00:00"))[since.seconds]
+    return moment.astimezone(dt.UTC).isoformat()
 
 
 def event_digest(

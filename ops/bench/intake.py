@@ -235,6 +235,7 @@ class RawRows:
             "resolved": None,
             "rated_at": None,
             "closed_at": None,
+            "next_due": self.workdays.add(day, ACCEPT_WORKING_DAYS),  # the accept clock's due
             "version": 1,
             "event_head": digest,
             "created_at": now,

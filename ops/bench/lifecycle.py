@@ -8,7 +8,6 @@ processes), so the workload is the same whichever process builds which chunk.
 from __future__ import annotations
 
 import datetime as dt
-import random
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from typing import Any
 
 from cases.models import ClockKind, Kind, Outcome, Status
 from cases.numbering import SEQUENCE_DIGITS, format_number
-from cases.rules import SHANGHAI, local_date, rules_for
+from cases.rules import SHANGHAI, rules_for
 from ops.bench.country import (
     CHANNEL_SHARES,
     DEMANDS,
@@ -33,12 +32,37 @@ from ops.bench.country import (
     consumer_phone,
     person_name,
 )  # fmt: skip
+from ops.bench.digests import json_string
 from ops.bench.rows import Clock, Event, Rows, render
 
 CHUNK = 5000
-KINDS = Picker.of(dict(KIND_SHARES))
+# The choices as plain strings: an enum member costs ~0.2 us a lookup and formats slowly, and the
+# rows hold the same text either way.
+COMPLAINT, REPORT, CONSULTATION = map(str, (Kind.COMPLAINT, Kind.REPORT, Kind.CONSULTATION))
+SUBMITTED, ACCEPTED, MEDIATING, VERIFYING, CLOSED = map(
+    str, (Status.SUBMITTED, Status.ACCEPTED, Status.MEDIATING, Status.VERIFYING, Status.CLOSED)
+)
+ACCEPT, MEDIATE, VERIFY, ANSWER, NOTIFY_TERMINATION, NOTIFY_DECISION = map(
+    str,
+    (
+        ClockKind.ACCEPT, ClockKind.MEDIATE, ClockKind.VERIFY, ClockKind.ANSWER,
+        ClockKind.NOTIFY_TERMINATION, ClockKind.NOTIFY_DECISION,
+    ),
+)  # fmt: skip
+REJECTED, WITHDRAWN, MEDIATED, TERMINATED, REFERRED, CASE_FILED, NOT_FILED, ANSWERED = map(
+    str,
+    (
+        Outcome.REJECTED, Outcome.WITHDRAWN, Outcome.MEDIATED, Outcome.TERMINATED,
+        Outcome.REFERRED, Outcome.CASE_FILED, Outcome.NOT_FILED, Outcome.ANSWERED,
+    ),
+)  # fmt: skip
+NOT_RATED = (REJECTED, ANSWERED, WITHDRAWN)
+KINDS = Picker.of({str(kind): share for kind, share in KIND_SHARES.items()})
 CHANNELS = {name: Picker.of(shares) for name, shares in CHANNEL_SHARES.items()}
 SATISFACTION = Picker.of({5: 45, 4: 25, 3: 12, 2: 8, 1: 10})
+NO_DATA = "{}"
+# Multiplying a timedelta is cheaper than building one from keyword arguments.
+SECOND, MINUTE = dt.timedelta(seconds=1), dt.timedelta(minutes=1)
 
 
 @dataclass
@@ -82,15 +106,16 @@ class _Stop(Exception):
 
 
 class Life:
-    """Simulates one case from receipt to the cutoff and renders its rows."""
+    """Simulates one case from receipt to the cutoff and renders its rows. Every moment here is
+    built in Asia/Shanghai (`SHANGHAI`), so a moment's local date is its `date()`."""
 
-    def __init__(self, plan: Plan, rng: random.Random, case_id: int, offset: int) -> None:
+    def __init__(self, plan: Plan, rng: Draws, case_id: int, offset: int) -> None:
         self.plan, self.rng, self.id, self.offset = plan, rng, case_id, offset
         self.wd = plan.workdays
         self.events: list[Event] = []
         self.clocks: list[Clock] = []
         self.fields: dict[str, Any] = {}
-        self.status, self.outcome = Status.SUBMITTED, ""
+        self.status, self.outcome = SUBMITTED, ""
         self.handler: str | None = None
         self.version = 1
         self.closed_at: dt.datetime | None = None
@@ -98,19 +123,16 @@ class Life:
     # -- moments --
 
     def work_time(self, day: dt.date) -> dt.datetime:
-        seconds = 8 * 3600 + 1800 + self.rng.randrange(9 * 3600)
-        return dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI) + dt.timedelta(
-            seconds=seconds
-        )
+        return midnight(day) + SECOND * (8 * 3600 + 1800 + self.rng.below(9 * 3600))
 
     def after(self, moment: dt.datetime, working_days: int) -> dt.datetime:
         """A working-hours moment `working_days` after `moment`, strictly later; _Stop past the
         cutoff."""
-        day = local_date(moment)
+        day = moment.date()
         target = self.wd.add(day, working_days) if working_days else day
         later = self.work_time(target)
         if later <= moment:
-            later = moment + dt.timedelta(minutes=self.rng.randint(10, 240))
+            later = moment + MINUTE * self.rng.randint(10, 240)
         if later >= self.plan.cutoff:
             raise _Stop
         return later
@@ -130,25 +152,28 @@ class Life:
         self.clocks.append(clock)
         return clock
 
-    def meet(self, at: dt.datetime, *kinds: str) -> None:
+    def meet(self, at: dt.datetime, kind: str) -> None:
         for clock in self.clocks:
-            if clock.is_open and clock.kind in kinds:
+            if clock.met_at is None and clock.cancelled_at is None and clock.kind == kind:
                 clock.met_at = at
 
     def close(self, at: dt.datetime, outcome: str) -> None:
         for clock in self.clocks:
-            if clock.is_open:
+            if clock.met_at is None and clock.cancelled_at is None:
                 clock.cancelled_at = at
-        self.status, self.outcome, self.closed_at = Status.CLOSED, outcome, at
+        self.status, self.outcome, self.closed_at = CLOSED, outcome, at
 
     @property
     def holder(self) -> str:
         return self.handler or self.fields["department_id"]
 
     def staff_event(
-        self, at: dt.datetime, action: str, unit: str, note: str = "", **data: Any
+        self, at: dt.datetime, action: str, unit: str, note: str = "", data: str = NO_DATA
     ) -> None:
-        self.record(Event(at, action, self.staff(unit), unit, "public", note, data))
+        """An officer's action; `data` as the JSON text `digests.json_text` writes (sorted keys,
+        compact), written out below per action."""
+        self.events.append((at, action, self.plan.staff[unit], unit, "public", note, data))
+        self.version += 1
 
     def accept(self, at: dt.datetime) -> str:
         department = self.fields["department_id"]
@@ -156,144 +181,119 @@ class Life:
         self.handler = (
             self.rng.choice(stations) if stations and self.rng.random() < 0.4 else department
         )
-        self.staff_event(
-            at, "accept", department, handler_unit=self.handler, accepted_by=department
-        )
-        self.meet(at, ClockKind.ACCEPT)
-        self.status = Status.ACCEPTED
+        handler = json_string(self.handler)
+        data = f'{{"accepted_by":{json_string(department)},"handler_unit":{handler}}}'
+        self.staff_event(at, "accept", department, "", data)
+        self.meet(at, ACCEPT)
+        self.status = ACCEPTED
         return self.handler
 
     def withdraw(self, at: dt.datetime) -> None:
         reason = self.rng.choice(("", "已与商家协商解决", "不再需要处理"))
-        self.record(
-            Event(
-                at,
-                "withdraw",
-                self.fields["consumer_id"] or self.plan.generator_id,
-                None,
-                "public",
-                reason,
-                {},
-            )
-        )
-        self.close(at, Outcome.WITHDRAWN)
+        actor = self.fields["consumer_id"] or self.plan.generator_id
+        self.record((at, "withdraw", actor, None, "public", reason, NO_DATA))
+        self.close(at, WITHDRAWN)
 
     def reject(self, at: dt.datetime) -> None:
         ground = self.rng.choice(("out_of_scope", "already_handled", "not_consumer", "time_barred"))
         unit = self.fields["department_id"]
-        self.staff_event(at, "reject", unit, "经审查，不符合受理条件。", ground=ground)
-        self.meet(at, ClockKind.ACCEPT)
-        self.close(at, Outcome.REJECTED)
+        self.staff_event(at, "reject", unit, "经审查，不符合受理条件。", _ground(ground))
+        self.meet(at, ACCEPT)
+        self.close(at, REJECTED)
 
     def notice_clock(self, kind: str, at: dt.datetime, working_days: int) -> None:
         """A clock met once the notice is delivered (seconds to minutes after the decision)."""
-        clock = self.start(
-            kind, self.holder, local_date(at), self.wd.add(local_date(at), working_days), at
-        )
-        delivered = at + dt.timedelta(minutes=self.rng.randint(1, 30))
+        day = at.date()
+        clock = self.start(kind, self.holder, day, self.wd.add(day, working_days), at)
+        delivered = at + MINUTE * self.rng.randint(1, 30)
         if delivered < self.plan.cutoff:
             clock.met_at = delivered
 
     # -- kinds --
 
     def complaint(self, received: dt.datetime) -> None:
-        day, rng = local_date(received), self.rng
-        self.start(
-            ClockKind.ACCEPT, self.fields["department_id"], day, self.wd.add(day, 7), received
-        )
+        day, rng, fields = received.date(), self.rng, self.fields
+        self.start(ACCEPT, fields["department_id"], day, self.wd.add(day, 7), received)
         at = self.after(received, self.decision_delay())
         roll = rng.random()
         if roll < 0.12:
             return self.reject(at)
-        if roll < 0.16 and self.fields["consumer_id"]:
+        if roll < 0.16 and fields["consumer_id"]:
             return self.withdraw(at)
         handler = self.accept(at)
-        accepted = local_date(at)
+        accepted = at.date()
         due = (
             self.wd.add(accepted, 45)
-            if self.fields["rules"] == "o20"
+            if fields["rules"] == "o20"
             else self.wd.add_calendar(accepted, 60)
         )
-        self.start(ClockKind.MEDIATE, handler, accepted, due, at)
+        self.start(MEDIATE, handler, accepted, due, at)
         at = self.after(at, rng.randint(1, 5))
         roll = rng.random()
         if roll < 0.08:
             return self.terminate(at, "absent_or_refused")
         self.staff_event(at, "start_mediation", handler)
-        self.status = Status.MEDIATING
+        self.status = MEDIATING
         roll = rng.random()
         if roll < 0.62:
             at = self.after(at, min(int(rng.expovariate(1 / 12)) + 2, 55))
-            amount = self.fields["amount"] or 0
-            recovered = round(float(amount) * rng.uniform(0.3, 1.0), 2)
-            self.fields["amount_recovered"] = f"{recovered:.2f}"
-            self.staff_event(
-                at,
-                "record_agreement",
-                handler,
-                "双方自愿达成调解协议。",
-                amount_recovered=f"{recovered:.2f}",
-            )
-            self.meet(at, ClockKind.MEDIATE)
-            return self.close(at, Outcome.MEDIATED)
+            amount = fields["amount"] or 0
+            recovered = f"{round(float(amount) * rng.uniform(0.3, 1.0), 2):.2f}"
+            fields["amount_recovered"] = recovered
+            data = f'{{"amount_recovered":{json_string(recovered)}}}'
+            self.staff_event(at, "record_agreement", handler, "双方自愿达成调解协议。", data)
+            self.meet(at, MEDIATE)
+            return self.close(at, MEDIATED)
         if roll < 0.92:
             return self.terminate(self.after(at, rng.randint(5, 50)), "no_agreement_possible")
         at = self.after(at, rng.randint(2, 20))
-        if self.fields["consumer_id"]:
+        if fields["consumer_id"]:
             return self.withdraw(at)
         return self.terminate(at, "withdrawn_or_settled")
 
     def terminate(self, at: dt.datetime, ground: str) -> None:
-        self.staff_event(
-            at, "terminate", self.holder, "调解未能达成协议，终止调解。", ground=ground
-        )
-        self.meet(at, ClockKind.MEDIATE)
-        self.close(at, Outcome.TERMINATED)
-        self.notice_clock(ClockKind.NOTIFY_TERMINATION, at, 7)
+        note = "调解未能达成协议，终止调解。"
+        self.staff_event(at, "terminate", self.holder, note, _ground(ground))
+        self.meet(at, MEDIATE)
+        self.close(at, TERMINATED)
+        self.notice_clock(NOTIFY_TERMINATION, at, 7)
 
     def report(self, received: dt.datetime) -> None:
-        day, rng = local_date(received), self.rng
-        self.fields["notify_me"] = rng.random() < 0.4
-        self.start(
-            ClockKind.ACCEPT, self.fields["department_id"], day, self.wd.add(day, 7), received
-        )
+        day, rng, fields = received.date(), self.rng, self.fields
+        fields["notify_me"] = rng.random() < 0.4
+        self.start(ACCEPT, fields["department_id"], day, self.wd.add(day, 7), received)
         at = self.after(received, self.decision_delay())
         roll = rng.random()
         if roll < 0.10:
-            unit = self.fields["department_id"]
-            self.staff_event(
-                at, "refer_out", unit, "请向有关主管部门反映。", authority="住房和城乡建设部门"
-            )
-            self.meet(at, ClockKind.ACCEPT)
-            return self.close(at, Outcome.REFERRED)
+            unit = fields["department_id"]
+            self.staff_event(at, "refer_out", unit, "请向有关主管部门反映。", _REFERRED_TO)
+            self.meet(at, ACCEPT)
+            return self.close(at, REFERRED)
         handler = self.accept(at)
-        self.status = Status.VERIFYING
-        self.start(ClockKind.VERIFY, handler, day, self.wd.add(day, 15), at)
+        self.status = VERIFYING
+        self.start(VERIFY, handler, day, self.wd.add(day, 15), at)
         days = rng.choice((6, 8, 9, 10, 11, 12, 12, 13, 14, 14, 15, 15, 17, 20))
-        at = self.after(at, max(days - self.wd_between(day, local_date(at)), 1))
+        at = self.after(at, max(days - self.wd_between(day, at.date()), 1))
         filed = rng.random() < 0.25
-        self.staff_event(
-            at, "decide", handler, "经核查，作出决定。", decision="filed" if filed else "not_filed"
-        )
-        self.meet(at, ClockKind.VERIFY)
-        self.close(at, Outcome.CASE_FILED if filed else Outcome.NOT_FILED)
-        if self.fields["notify_me"]:
-            self.notice_clock(ClockKind.NOTIFY_DECISION, at, 5)
+        data = _FILED if filed else _NOT_FILED
+        self.staff_event(at, "decide", handler, "经核查，作出决定。", data)
+        self.meet(at, VERIFY)
+        self.close(at, CASE_FILED if filed else NOT_FILED)
+        if fields["notify_me"]:
+            self.notice_clock(NOTIFY_DECISION, at, 5)
         return None
 
     def consultation(self, received: dt.datetime) -> None:
-        day = local_date(received)
-        self.start(
-            ClockKind.ANSWER, self.fields["department_id"], day, self.wd.add(day, 7), received
-        )
+        day, fields = received.date(), self.fields
+        self.start(ANSWER, fields["department_id"], day, self.wd.add(day, 7), received)
         at = self.after(received, self.decision_delay())
-        if self.rng.random() < 0.03 and self.fields["consumer_id"]:
+        if self.rng.random() < 0.03 and fields["consumer_id"]:
             return self.withdraw(at)
         answer = "已按相关法律法规作出答复，如有争议可依法投诉。"
-        self.fields["answer"] = answer
-        self.staff_event(at, "answer", self.fields["department_id"], answer)
-        self.meet(at, ClockKind.ANSWER)
-        return self.close(at, Outcome.ANSWERED)
+        fields["answer"] = answer
+        self.staff_event(at, "answer", fields["department_id"], answer)
+        self.meet(at, ANSWER)
+        return self.close(at, ANSWERED)
 
     def decision_delay(self) -> int:
         """Working days to the first decision: mostly within the 7-day limit, a tail beyond."""
@@ -308,13 +308,10 @@ class Life:
 
     def rate(self) -> None:
         """Consumers with an account rate some closed cases (not rejections or answers)."""
-        if (
-            self.status != Status.CLOSED
-            or not self.fields["consumer_id"]
-            or self.rng.random() > 0.45
-        ):
+        consumer = self.fields["consumer_id"]
+        if self.status != CLOSED or not consumer or self.rng.random() > 0.45:
             return
-        if self.outcome in (Outcome.REJECTED, Outcome.ANSWERED, Outcome.WITHDRAWN):
+        if self.outcome in NOT_RATED:
             return
         assert self.closed_at is not None
         try:
@@ -324,66 +321,77 @@ class Life:
         satisfaction = SATISFACTION.pick(self.rng)
         resolved = satisfaction >= 4
         self.fields.update(satisfaction=satisfaction, resolved=resolved, rated_at=at)
-        self.record(
-            Event(
-                at,
-                "rate",
-                self.fields["consumer_id"],
-                None,
-                "public",
-                "",
-                {"satisfaction": satisfaction, "resolved": resolved},
-            )
-        )
+        data = f'{{"resolved":{"true" if resolved else "false"},"satisfaction":{satisfaction:d}}}'
+        self.record((at, "rate", consumer, None, "public", "", data))
+
+
+def _ground(ground: str) -> str:
+    return f'{{"ground":{json_string(ground)}}}'
+
+
+_REFERRED_TO = f'{{"authority":{json_string("住房和城乡建设部门")}}}'
+_FILED, _NOT_FILED = '{"decision":"filed"}', '{"decision":"not_filed"}'
+_MIDNIGHTS: dict[dt.date, dt.datetime] = {}
+
+
+def midnight(day: dt.date) -> dt.datetime:
+    """The start of `day` in Asia/Shanghai (memoised: `combine` costs ~0.3 us)."""
+    moment = _MIDNIGHTS.get(day)
+    if moment is None:
+        moment = _MIDNIGHTS[day] = dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
+    return moment
 
 
 # --- Drawing a case ----------------------------------------------------------------------------
+
+_CONSULTATION_FACTS = "请问购买商品后发现质量问题，商家不予退换，应当如何维权？"
 
 
 def _draw_case(life: Life, received: dt.datetime) -> None:
     plan, rng = life.plan, life.rng
     kind = KINDS.pick(rng)
-    channel = CHANNELS["asked" if kind == Kind.CONSULTATION else "filed"].pick(rng)
+    channel = CHANNELS["asked" if kind == CONSULTATION else "filed"].pick(rng)
     province = plan.provinces.pick(rng)
-    consumer = plan.ids["user"] + rng.randrange(plan.consumers) if channel in ONLINE else None
+    consumer = plan.ids["user"] + rng.below(plan.consumers) if channel in ONLINE else None
     party = person_name(consumer if consumer else life.id + 7)
     department = plan.counties[province].pick(rng)
-    fields = life.fields
-    fields.update(
-        id=life.id,
-        kind=kind,
-        channel=channel,
-        received_at=received,
-        created_at=received,
-        rules=rules_for(received),
-        consumer_id=consumer,
-        created_by_id=plan.generator_id,
-        party_name=party,
-        party_phone=consumer_phone(consumer) if consumer else f"13{rng.randrange(10**9):09d}",
-        party_address=f"{plan.units[department].name}{rng.choice(ROADS)}{rng.randint(1, 999)}号",
-        notify_me=False,
-        answer="",
-        amount_recovered=None,
-        satisfaction=None,
-        resolved=None,
-        rated_at=None,
-        respondent_id=None,
-        respondent_name="",
-        respondent_uscc="",
-        respondent_address="",
-        platform_name="",
-        platform_address="",
-        category="",
-        amount=None,
-        occurred_on=None,
-        demand="",
-    )
-    if kind == Kind.CONSULTATION:
-        fields["facts"] = "请问购买商品后发现质量问题，商家不予退换，应当如何维权？"
+    phone = consumer_phone(consumer) if consumer else f"13{rng.below(10**9):09d}"
+    address = f"{plan.units[department].name}{rng.choice(ROADS)}{rng.randint(1, 999)}号"
+    fields = life.fields = {
+        "id": life.id,
+        "kind": kind,
+        "channel": channel,
+        "received_at": received,
+        "created_at": received,
+        "rules": rules_for(received),
+        "consumer_id": consumer,
+        "created_by_id": plan.generator_id,
+        "party_name": party,
+        "party_phone": phone,
+        "party_address": address,
+        "notify_me": False,
+        "answer": "",
+        "amount_recovered": None,
+        "satisfaction": None,
+        "resolved": None,
+        "rated_at": None,
+        "respondent_id": None,
+        "respondent_name": "",
+        "respondent_uscc": "",
+        "respondent_address": "",
+        "platform_name": "",
+        "platform_address": "",
+        "category": "",
+        "amount": None,
+        "occurred_on": None,
+        "demand": "",
+    }
+    if kind == CONSULTATION:
+        fields["facts"] = _CONSULTATION_FACTS
     else:
         department = _draw_dispute(life, province, department, received)
     fields["department_id"] = department
-    fields["number"] = case_number(kind, local_date(received), life.id)
+    fields["number"] = case_number(kind, received.date(), life.id)
 
 
 _NUMBER_PREFIXES: dict[tuple[str, dt.date], str] = {}
@@ -404,10 +412,11 @@ def _draw_dispute(life: Life, province: str, department: str, received: dt.datet
     business = plan.businesses[plan.business_pickers[province].pick(rng)]
     category = plan.categories.pick(rng)
     amount = min(round(rng.lognormvariate(5.8, 1.2), 2), 5_000_000.0)
-    occurred = local_date(received) - dt.timedelta(days=rng.randint(0, 30))
+    occurred = received.date() - dt.timedelta(days=rng.randint(0, 30))
     label = plan.texts[f"category:{category}"]
     online = fields["channel"] in ONLINE and category.startswith("G") and rng.random() < 0.5
     platform = rng.choice(PLATFORMS) if online else ("", "")
+    amount_text = f"{amount:.2f}"
     fields.update(
         respondent_id=business.id,
         respondent_name=business.name,
@@ -416,9 +425,9 @@ def _draw_dispute(life: Life, province: str, department: str, received: dt.datet
         platform_name=platform[0],
         platform_address=platform[1],
         category=category,
-        amount=f"{amount:.2f}",
+        amount=amount_text,
         occurred_on=occurred,
-        facts=f"{occurred.isoformat()}在{business.name}消费（{label}），金额{amount:.2f}元，"
+        facts=f"{occurred.isoformat()}在{business.name}消费（{label}），金额{amount_text}元，"
         "出现质量问题，与商家协商未果。",
         demand=rng.choice(DEMANDS),
     )
@@ -428,9 +437,10 @@ def _draw_dispute(life: Life, province: str, department: str, received: dt.datet
 def _received_times(plan: Plan, day: dt.date, count: int) -> list[dt.datetime]:
     """The day's receipt moments, sorted (the same whichever chunk asks)."""
     rng = Draws(f"day:{plan.seed}:{day.isoformat()}")
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
+    start = midnight(day)
     hours = rng.choices(range(24), HOUR_WEIGHTS, k=count)
-    return sorted(start + dt.timedelta(hours=h, seconds=rng.randrange(3600)) for h in hours)
+    seconds = sorted([h * 3600 + rng.below(3600) for h in hours])
+    return [start + SECOND * s for s in seconds]
 
 
 def _chunk_days(plan: Plan, first: int, last: int) -> Iterator[tuple[int, dt.datetime]]:
@@ -446,8 +456,7 @@ def _chunk_days(plan: Plan, first: int, last: int) -> Iterator[tuple[int, dt.dat
             return
 
 
-_SIMULATE = {Kind.COMPLAINT: Life.complaint, Kind.REPORT: Life.report,
-             Kind.CONSULTATION: Life.consultation}  # fmt: skip
+_SIMULATE = {COMPLAINT: Life.complaint, REPORT: Life.report, CONSULTATION: Life.consultation}
 
 
 def build_chunk(plan: Plan, chunk: int) -> Rows:
@@ -455,28 +464,42 @@ def build_chunk(plan: Plan, chunk: int) -> Rows:
     rows = Rows()
     rng = Draws(f"chunk:{plan.seed}:{chunk}")
     first, last = chunk * CHUNK, min((chunk + 1) * CHUNK, plan.cases)
+    first_id, generator, texts = plan.ids["case"], plan.generator_id, plan.texts
     for offset, received in _chunk_days(plan, first, last):
-        life = Life(plan, rng, plan.ids["case"] + offset, offset)
+        life = Life(plan, rng, first_id + offset, offset)
         _draw_case(life, received)
-        life.record(
-            Event(
+        fields = life.fields
+        channel, consumer = fields["channel"], fields["consumer_id"]
+        data = _submit_data(channel, consumer is None)
+        note = texts[f"channel:{channel}"]
+        life.events.append(
+            (
                 received,
                 "submit",
-                life.fields["consumer_id"] or plan.generator_id,
-                life.fields["department_id"],
+                consumer or generator,
+                fields["department_id"],
                 "public",
-                plan.texts[f"channel:{life.fields['channel']}"],
-                {
-                    "channel": life.fields["channel"],
-                    "on_behalf": life.fields["consumer_id"] is None,
-                },
-            ),
-            action=False,
+                note,
+                data,
+            )
         )
         try:  # noqa: SIM105 - cheaper than a suppress() context per case
-            _SIMULATE[life.fields["kind"]](life, received)
+            _SIMULATE[fields["kind"]](life, received)
         except _Stop:
             pass  # the next step would come after the cutoff: the case is where it stands
         life.rate()
         render(life, rows)
     return rows
+
+
+_SUBMIT_DATA: dict[tuple[str, bool], str] = {}
+
+
+def _submit_data(channel: str, on_behalf: bool) -> str:
+    data = _SUBMIT_DATA.get((channel, on_behalf))
+    if data is None:
+        flag = "true" if on_behalf else "false"
+        data = _SUBMIT_DATA[channel, on_behalf] = (
+            f'{{"channel":{json_string(channel)},"on_behalf":{flag}}}'
+        )
+    return data
