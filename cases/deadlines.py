@@ -18,9 +18,25 @@ from cases.rules import local_date
 from departments.models import Department
 from workdays.calendar import add_calendar_days, add_working_days, working_days_between
 
+DUE_SOON_WORKING_DAYS = 2  # WORKFLOW.md, "Supervision": two or fewer working days left
+
 
 def today() -> dt.date:
     return local_date(timezone.now())
+
+
+def due_soon_limit(today: dt.date) -> dt.date:
+    """The first due date that is *not* due soon: a clock due before it has two working days or
+    fewer left (the working days in (today, due] are at most two). The sweep marks clocks by it;
+    a clock whose date moves on past it loses the mark where it moves (`resume_clocks`,
+    `cases.services._extend`), as the overdue mark does."""
+    return add_working_days(today, DUE_SOON_WORKING_DAYS + 1)
+
+
+def last_due_soon_day(today: dt.date) -> dt.date:
+    """The last due date that is due soon (the day before `due_soon_limit`: a day off after the
+    second working day counts, as the sweep marks it)."""
+    return due_soon_limit(today) - dt.timedelta(days=1)
 
 
 def start_clock(
@@ -94,8 +110,10 @@ def pause_clocks(case: Case, *kinds: str, on: dt.date | None = None) -> int:
 
 
 def resume_clocks(case: Case, *kinds: str, on: dt.date | None = None) -> list[Deadline]:
-    """Move each paused clock's due date on by the working days it spent paused."""
+    """Move each paused clock's due date on by the working days it spent paused; a mark the new
+    date no longer earns (overdue, due soon) comes off with the move."""
     resumed_on = on or today()
+    limit = due_soon_limit(resumed_on)
     clocks = list(open_clocks(case, *kinds).filter(paused_since__isnull=False))
     for clock in clocks:
         assert clock.paused_since is not None
@@ -103,5 +121,6 @@ def resume_clocks(case: Case, *kinds: str, on: dt.date | None = None) -> list[De
         clock.due = add_working_days(clock.due, paused) if paused else clock.due
         clock.paused_since = None
         clock.overdue = clock.overdue and clock.due < resumed_on
-        clock.save(update_fields=["due", "paused_since", "overdue"])
+        clock.due_soon = clock.due_soon and clock.due < limit
+        clock.save(update_fields=["due", "paused_since", "overdue", "due_soon"])
     return clocks

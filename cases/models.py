@@ -133,8 +133,9 @@ class Case(models.Model):
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     # The earliest due date of the case's open clocks (None without one): what the queues sort
-    # by and narrow the deadline queues with. Written wherever clocks open, close or move
-    # (`cases.deadlines.settle_next_due`, intake, the workload generator).
+    # by and narrow the deadline queues with. Written wherever clocks open, close or move:
+    # `cases.deadlines` (`start_clock`; `settle_next_due` once per `perform`; `settle_next_due_of`
+    # for the notice clocks met on delivery), intake and the workload generator.
     next_due = models.DateField(_("next due date"), null=True, blank=True, editable=False)
 
     version = models.PositiveIntegerField(default=1)

@@ -24,6 +24,7 @@ from accounts.models import User
 from cases import evidence
 from cases.deadlines import (
     cancel_clocks,
+    due_soon_limit,
     meet_clocks,
     open_clocks,
     pause_clocks,
@@ -544,7 +545,7 @@ def _move_clocks(step: Step) -> dict[str, Deadline]:
     if spec.resumes:
         resume_clocks(case, *spec.resumes, on=on)
     if spec.extends is not None:
-        _extend(case, spec.extends.kind, spec.extends.period.working_days or 0)
+        _extend(case, spec.extends.kind, spec.extends.period.working_days or 0, on=on)
     return {clock.kind: _start(step, clock) for clock in spec.starts if _holds(clock.when, case)}
 
 
@@ -561,12 +562,17 @@ def _start(step: Step, clock: StartClock) -> Deadline:
     )
 
 
-def _extend(case: Case, kind: str, days: int) -> None:
+def _extend(case: Case, kind: str, days: int, *, on: dt.date) -> None:
+    """Move the clocks on by `days` working days, once. The overdue mark comes off, and the
+    due-soon mark when the new date lies past the window (as the next sweep would take it off):
+    the deadline queues count a marked clock only on cases whose next due date is in range."""
+    limit = due_soon_limit(on)
     for clock in open_clocks(case, kind).filter(extended_days=0):
         clock.due = add_working_days(clock.due, days)
         clock.extended_days = days
         clock.overdue = False
-        clock.save(update_fields=["due", "extended_days", "overdue"])
+        clock.due_soon = clock.due_soon and clock.due < limit
+        clock.save(update_fields=["due", "extended_days", "overdue", "due_soon"])
 
 
 def _holds(condition: str, case: Case) -> bool:

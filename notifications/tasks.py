@@ -23,7 +23,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from cases.deadlines import settle_next_due_of
-from cases.models import Deadline
+from cases.models import Case, Deadline
 from notifications.models import Channel, Notification
 from supervision import rollups
 
@@ -119,8 +119,20 @@ def _meet_notice_clock(deadline_id: int | None) -> None:
     if Notification.objects.filter(deadline_id=deadline_id, sent_at__isnull=True).exists():
         return
     with transaction.atomic():
+        # The case row first, as `perform` takes it before the clocks (its snapshot locks them):
+        # the clock first would deadlock with an action on the case, now that its next due date
+        # is written here too.
+        case_id = _lock_case_of_clock(deadline_id)
+        if case_id is None:
+            return
         if Deadline.objects.filter(pk=deadline_id, met_at__isnull=True, cancelled=False).update(
             met_at=timezone.now(), due_soon=False
         ):
             rollups.clocks_met([deadline_id])  # the clock now counts as decided
-            settle_next_due_of(Deadline.objects.filter(pk=deadline_id).values("case_id"))
+            settle_next_due_of([case_id])
+
+
+def _lock_case_of_clock(deadline_id: int) -> int | None:
+    """Lock the case the clock runs on; its id (None if the clock is gone)."""
+    locked = Case.objects.select_for_update(of=("self",)).filter(deadlines=deadline_id)
+    return locked.values_list("pk", flat=True).first()

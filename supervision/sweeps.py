@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from cases.deadlines import due_soon_limit
 from cases.deadlines import today as local_today
 from cases.models import Deadline, Status
 from departments.models import NATIONAL_CODE
@@ -41,9 +42,7 @@ from notifications.outbox import one_kick
 from supervision import alerts, rollups
 from supervision.models import DueSoonNotice, OrderKind, OrderStatus, SupervisionOrder, Tracking
 from supervision.services import escalate_order, raise_overdue_order, raise_tracking_order
-from workdays.calendar import add_working_days
 
-DUE_SOON_WORKING_DAYS = 2
 BATCH = 2000
 # Step 5 is set-based (2,142 clocks told in ~1.5 s at 1M cases), so a busy morning's notices
 # go out in one run; a run stays well inside the beat's 300 s.
@@ -85,12 +84,6 @@ def sweep_deadlines(*, today: dt.date | None = None) -> SweepResult:
 
 def _running_clocks() -> QuerySet[Deadline]:
     return Deadline.objects.filter(met_at__isnull=True, cancelled=False, paused_since__isnull=True)
-
-
-def due_soon_limit(today: dt.date) -> dt.date:
-    """The first due date that is *not* due soon: a clock due before it has two working days or
-    fewer left (the working days in (today, due] are at most two)."""
-    return add_working_days(today, DUE_SOON_WORKING_DAYS + 1)
 
 
 def mark_clocks(*, today: dt.date) -> tuple[int, int]:

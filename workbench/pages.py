@@ -24,6 +24,7 @@ from django.utils.translation import pgettext_lazy
 
 from accounts.models import Membership, Role, User
 from cases.categories import category_name
+from cases.deadlines import last_due_soon_day
 from cases.models import Case, Channel, ClockKind, Kind, Outcome, Status, Visibility
 from cases.presenters import case_payload
 from cases.rules import local_date
@@ -37,13 +38,11 @@ from departments.models import Department
 from workbench.forms import CHOICE_LABELS, ActionForm, action_form
 from workbench.selectors import (
     COUNT_CAP,
-    DUE_SOON_WORKING_DAYS,
     PAGE_SIZE,
     Queue,
     counts_as_list,
     is_capped,
 )
-from workdays.calendar import add_working_days
 
 # --- The desk: who works where ----------------------------------------------------------------
 
@@ -232,7 +231,7 @@ def _labels(choices: type[models.TextChoices]) -> dict[str, str]:
 
 
 def rows(cases: Iterable[Case], today: dt.date) -> list[Row]:
-    soon = add_working_days(today, DUE_SOON_WORKING_DAYS)
+    soon = last_due_soon_day(today)
     kinds, statuses, outcomes = _labels(Kind), _labels(Status), _labels(Outcome)
     result = []
     for case in cases:
@@ -334,7 +333,7 @@ class EventView:
 
 
 def _deadline_views(case: Case, payload: dict[str, Any], today: dt.date) -> list[DeadlineView]:
-    soon = add_working_days(today, DUE_SOON_WORKING_DAYS)
+    soon = last_due_soon_day(today)
     views = []
     for item in payload["deadlines"]:
         due = dt.date.fromisoformat(item["due"])

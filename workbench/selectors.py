@@ -47,11 +47,11 @@ from cases.access import (
     units_under,
 )
 from cases.counting import held_in_unit
+from cases.deadlines import last_due_soon_day
 from cases.deadlines import today as local_today
 from cases.models import Case, Deadline, Status
 from cases.rules import SHANGHAI
 from departments.models import Department
-from workdays.calendar import add_working_days
 
 PAGE_SIZE = 50
 # Counting a queue stops here: past it the number is O(rows) to get and of no use to read.
@@ -74,7 +74,6 @@ LISTED = (
     "department__name",
     "handler_unit__name",
 )
-DUE_SOON_WORKING_DAYS = 2  # WORKFLOW.md, "Supervision": two or fewer working days left
 IN_HAND = (Status.ACCEPTED, Status.MEDIATING, Status.VERIFYING)
 OPEN = (Status.SUBMITTED, *IN_HAND)
 
@@ -211,7 +210,7 @@ def _has_due_soon_clock(today: dt.date, *, small: bool) -> Q:
     """An open clock due within two working days, or flagged due soon, and not past due yet
     (`open_deadline_due`, `open_deadline_due_soon`): two bounded ranges, as `due >= today`
     alone would read every future clock."""
-    limit = _due_soon_limit(today)
+    limit = last_due_soon_day(today)
     running = Q(
         due__gte=DateLiteral(today),
         due__lte=DateLiteral(limit),
@@ -225,11 +224,6 @@ def _has_due_soon_clock(today: dt.date, *, small: bool) -> Q:
     # A case with such a clock has its next due date within the limit (a clock whose date moved
     # past it keeps its flag only until the next sweep, and is not due soon meanwhile).
     return Q(next_due__lte=DateLiteral(limit)) & _with_clocks([running, flagged], small=small)
-
-
-def _due_soon_limit(today: dt.date) -> dt.date:
-    """The last due date that is due soon: two working days ahead."""
-    return add_working_days(today, DUE_SOON_WORKING_DAYS)
 
 
 def _is_small(department: Department) -> bool:
@@ -343,7 +337,7 @@ def _counted_together(
     cases handled elsewhere, the open cases of a small subtree)."""
     if set(queues) <= set(DEADLINE_QUEUES):
         # What the deadline queues share, read from `case_dept_status_due`.
-        cases = cases.filter(status__in=OPEN, next_due__lte=DateLiteral(_due_soon_limit(day)))
+        cases = cases.filter(status__in=OPEN, next_due__lte=DateLiteral(last_due_soon_day(day)))
     conditions = {queue.value: queue_condition(queue, department, day) for queue in queues}
     found = cases.aggregate(**{name: Count("pk", filter=c) for name, c in conditions.items()})
     return {queue: found[queue.value] for queue in queues}
@@ -405,11 +399,11 @@ def _queue_scope(
     condition = queue_condition(queue, department, day)
     if queue == Queue.TO_ACCEPT and staff_over_department(user, department):
         return _filtered(Case.objects.filter(condition), filters or QueueFilters())
-    if (
-        queue in DEADLINE_QUEUES
-        and _is_small(department)
-        and staff_over_department(user, department)
-    ):
+    in_parts = queue in DEADLINE_QUEUES and _is_small(department)
+    # In hand, sorted by next due date: the subtree's held cases from `case_dept_status_due`
+    # (as one OR with the handling unit, a city's page read every open case of the country).
+    in_parts = in_parts or (queue == Queue.IN_HAND and units_under(department) is not None)
+    if in_parts and staff_over_department(user, department):
         cases = _held_then_found(user, department, condition)
         return _filtered(cases, filters or QueueFilters())
     return subtree_cases(user, department, filters).filter(condition)
