@@ -31,6 +31,7 @@ from supervision.models import DueSoonNotice
 from supervision.sweeps import mark_clocks, sweep_deadlines
 from tests.clocks import set_clocks
 from tests.test_supervision_factories import act, at, clock_of, frozen
+from tests.test_workbench import complaint
 from tests.test_workflow_factory import O121_DAY, make_case
 from workbench.selectors import OPEN, Queue, queue_cases, queue_counts
 from workdays.calendar import is_workday, working_days_between
@@ -41,20 +42,6 @@ D = dt.date
 WEDNESDAY = D(2026, 6, 10)
 SATURDAY = D(2026, 6, 13)
 DEADLINE_QUEUES = (Queue.DUE_SOON, Queue.OVERDUE)
-
-
-def complaint(by: User, **overrides: Any) -> Case:
-    payload: dict[str, Any] = {
-        "department": "330106",
-        "contact_address": "杭州市西湖区文一路1号",
-        "respondent": {"name": "杭州好运来电器有限公司", "address": "杭州市西湖区文三路90号"},
-        "category": "G01",
-        "amount": "1999.00",
-        "facts": "购买的洗衣机第二天就漏水，商家拒绝退货。",
-        "demand": "退货退款",
-    }
-    payload.update(overrides)
-    return submit_case(kind=Kind.COMPLAINT, by=by, payload=payload)
 
 
 def report_received_on(agent: User, day: D) -> Case:

@@ -18,7 +18,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from cases.rules import SHANGHAI
-from ops.bench.loading import ISO_DAYS, SINCE_ORDINAL, iso_day, seconds_texts
+from ops.bench.loading import looked_up
 
 _STRINGS: dict[str, str] = {}
 _STRINGS_MAX = 100_000  # a cap on the memo, not on what can be encoded
@@ -91,14 +91,8 @@ _UTC_SECONDS: list[str] = []  # second of the day -> "THH:MM:SS+00:00"
 def utc_text(moment: dt.datetime) -> str:
     """`moment.astimezone(dt.UTC).isoformat()`, looked up for the generator's moments (whole
     seconds in Asia/Shanghai, +08:00 all year since 1992: see `loading.moment_text`)."""
-    if moment.tzinfo is SHANGHAI and not moment.microsecond:
-        since = moment - _UTC_SINCE
-        days = since.days
-        if days >= 0:
-            ordinal = SINCE_ORDINAL + days
-            day = ISO_DAYS.get(ordinal) or iso_day(ordinal)
-            return day + (_UTC_SECONDS or seconds_texts(_UTC_SECONDS, "T", "+00:00"))[since.seconds]
-    return moment.astimezone(dt.UTC).isoformat()
+    text = looked_up(moment, _UTC_SINCE, _UTC_SECONDS, "T", "+00:00")
+    return text or moment.astimezone(dt.UTC).isoformat()
 
 
 def event_digest(

@@ -86,19 +86,24 @@ def seconds_texts(into: list[str], before: str, after: str) -> list[str]:
     return into
 
 
-def moment_text(moment: dt.datetime) -> str:
-    """`str(moment)`, which COPY reads; looked up for the generator's moments (see above)."""
+def looked_up(
+    moment: dt.datetime, since: dt.datetime, seconds: list[str], before: str, after: str
+) -> str | None:
+    """The moment's text from the tables (its day counted from `since`, which starts a day of
+    the text's zone), or None for a moment they do not hold."""
     if moment.tzinfo is SHANGHAI and not moment.microsecond:
-        since = moment - SINCE
-        days = since.days
+        delta = moment - since
+        days = delta.days
         if days >= 0:
             ordinal = SINCE_ORDINAL + days
             day = ISO_DAYS.get(ordinal) or iso_day(ordinal)
-            return (
-                day
-                + (_LOCAL_SECONDS or seconds_texts(_LOCAL_SECONDS, " ", "+08:00"))[since.seconds]
-            )
-    return str(moment)
+            return day + (seconds or seconds_texts(seconds, before, after))[delta.seconds]
+    return None
+
+
+def moment_text(moment: dt.datetime) -> str:
+    """`str(moment)`, which COPY reads; looked up for the generator's moments (see above)."""
+    return looked_up(moment, SINCE, _LOCAL_SECONDS, " ", "+08:00") or str(moment)
 
 
 _FORMATS: dict[type, Callable[[Any], str]] = {
