@@ -221,8 +221,8 @@ def _has_due_soon_clock(today: dt.date, *, small: bool) -> Q:
     # out of the OR and read every future clock by it.
     yesterday = DateLiteral(today - dt.timedelta(days=1))
     flagged = Q(due_soon=True, due__gt=yesterday, overdue=False)
-    # A case with such a clock has its next due date within the limit (a clock whose date moved
-    # past it keeps its flag only until the next sweep, and is not due soon meanwhile).
+    # A case with such a clock has its next due date within the limit: a flagged clock is due
+    # within it (the sweep flags by the same window; a move past it takes the flag off).
     return Q(next_due__lte=DateLiteral(limit)) & _with_clocks([running, flagged], small=small)
 
 
