@@ -7,6 +7,7 @@ Departments: national 100000 > Zhejiang 330000 > Hangzhou 330100 > West Lake 330
 from __future__ import annotations
 
 import os
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -154,3 +155,12 @@ def _fresh_calendar_cache():
     clear_cache()
     yield
     clear_cache()
+
+
+@pytest.fixture
+def one_clock_minute(monkeypatch):
+    """The rate limits count per clock minute (`cases.api.throttle`): their clock is held one
+    second into a minute, so a test's requests all fall in one window."""
+    now = time.time()
+    second_one = now - now % 60 + 1
+    monkeypatch.setattr("cases.api.time", SimpleNamespace(time=lambda: second_one))
