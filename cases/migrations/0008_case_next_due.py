@@ -40,7 +40,9 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="case",
             index=models.Index(
-                fields=["department", "status", "next_due"], name="case_dept_status_due"
+                fields=["department", "status", "next_due"],
+                include=["number", "id"],
+                name="case_dept_status_due",
             ),
         ),
     ]

@@ -236,7 +236,8 @@ def _rounded(value: float | None, places: int = 3) -> float | None:
 
 
 def run_reads(options: Options, server: Gunicorn, progress: Progress) -> dict[str, Any]:
-    from workbench.selectors import Queue, queue_cases, queue_counts
+    from workbench.pages import page_rows
+    from workbench.selectors import PAGE_SIZE, Queue, queue_cases, queue_counts
 
     county = reads.busiest_county()
     codes = reads.levels(county)
@@ -287,7 +288,7 @@ def run_reads(options: Options, server: Gunicorn, progress: Progress) -> dict[st
         """What the workbench reads for one queue page: the counts of every queue, 50 rows."""
         return lambda: (
             queue_counts(officer.user, officer.department),
-            list(queue_cases(officer.user, officer.department, queue)[:50]),
+            page_rows(queue_cases(officer.user, officer.department, queue), 0, PAGE_SIZE),
         )
 
     for level in WORKBENCH_LEVELS:
