@@ -13,6 +13,7 @@ rows in the same order as the rules say, for every caller and level.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.cache import cache
@@ -158,22 +159,20 @@ def test_a_page_picked_by_its_keys_is_the_slice_of_the_queue(cast, tree, late, s
                 assert picked == ordered[bottom:top], (name, desk, queue, sort, bottom)
 
 
-def test_a_subtrees_in_hand_keys_come_from_the_index_alone(cast, tree, late):
-    """The page's keys of a queue sorted by next due date name only what `case_dept_status_due`
-    holds: at 10M cases a city's in-hand page went from 116 ms (30,000 rows fetched to be
-    sorted) to 11 ms."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("a PostgreSQL plan")
-    keys = queue_cases(cast.cathy, tree.city, Queue.IN_HAND, today=DAY).values_list("pk")[:50]
-    sql, params = keys.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "Index Only Scan using case_dept_status_due" in plan, plan
+def test_a_subtrees_next_due_keys_name_only_what_the_index_holds(cast, tree, late):
+    """A page's keys of a queue sorted by next due date read only columns `case_dept_status_due`
+    holds, so PostgreSQL can answer them from the index alone: at 10M cases a city's in-hand page
+    went from 116 ms (30,000 rows fetched to be sorted) to 11 ms."""
+    (index,) = [i for i in Case._meta.indexes if i.name == "case_dept_status_due"]
+    held = {Case._meta.get_field(name).column for name in (*index.fields, *index.include)}
+    for name, desk in (("cathy", "city"), ("ken", "county"), ("paul", "province")):
+        user, department = getattr(cast, name), getattr(tree, desk)
+        for queue in (Queue.IN_HAND, Queue.DUE_SOON, Queue.OVERDUE):
+            keys = queue_cases(user, department, queue, today=DAY).values_list("pk")[:50]
+            sql = str(keys.query)  # the deadline queues' probe of the clocks correlates on id
+            assert "JOIN" not in sql, (name, queue)
+            assert '"cases_case"."number"' in sql  # the sort's tie-break, read too
+            assert set(re.findall(r'"cases_case"\."(\w+)"', sql)) <= held, (name, queue, sql)
 
 
 def direct_department(user: User, department: Department) -> set[str]:
