@@ -30,11 +30,17 @@ from supervision import rollups
 from supervision.models import DueSoonNotice
 from supervision.sweeps import mark_clocks, sweep_deadlines
 from tests.clocks import set_clocks
-from tests.test_supervision_factories import act, at, clock_of, frozen
+from tests.test_supervision_factories import (
+    act,
+    at,
+    clock_of,
+    frozen,
+    two_working_days_before,
+)
 from tests.test_workbench import complaint
 from tests.test_workflow_factory import O121_DAY, make_case
 from workbench.selectors import OPEN, Queue, queue_cases, queue_counts
-from workdays.calendar import is_workday, working_days_between
+from workdays.calendar import is_workday
 
 pytestmark = pytest.mark.django_db
 
@@ -75,11 +81,7 @@ def test_an_extension_past_the_window_takes_off_the_due_soon_mark_as_the_sweep_w
     report = report_received_on(cast.hank, D(2026, 6, 1))
     act(report, "accept", by=cast.ken, on=D(2026, 6, 2))
     verify = clock_of(report, ClockKind.VERIFY)
-    soon = next(
-        verify.due - dt.timedelta(days=n)
-        for n in range(1, 10)
-        if working_days_between(verify.due - dt.timedelta(days=n), verify.due) == 2
-    )
+    soon = two_working_days_before(verify.due)
     mark_clocks(today=soon)
     assert marks(verify) == (True, False)
 

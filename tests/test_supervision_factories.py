@@ -65,3 +65,14 @@ def act(case: Case, action: str, *, by: User, on: dt.date, **params: Any) -> Cas
 
 def clock_of(case: Case, kind: str = ClockKind.ACCEPT) -> Deadline:
     return Deadline.objects.get(case=case, kind=kind, cancelled=False)
+
+
+def two_working_days_before(due: dt.date) -> dt.date:
+    """The last day with two working days left to `due`: the sweep marks the clock due soon."""
+    from workdays.calendar import working_days_between
+
+    return next(
+        due - dt.timedelta(days=n)
+        for n in range(1, 10)
+        if working_days_between(due - dt.timedelta(days=n), due) == 2
+    )

@@ -27,7 +27,14 @@ from supervision.services import escalate_order, raise_overdue_order
 from supervision.sweeps import SweepResult, sweep_deadlines
 from supervision.tasks import sweep_deadlines_task
 from tests.clocks import set_clocks
-from tests.test_supervision_factories import ACCEPT_DUE, MONDAY, act, clock_of, file_complaint
+from tests.test_supervision_factories import (
+    ACCEPT_DUE,
+    MONDAY,
+    act,
+    clock_of,
+    file_complaint,
+    two_working_days_before,
+)
 
 D = dt.date
 
@@ -296,16 +303,10 @@ def test_the_celery_task_runs_a_sweep_of_today(cast):
 
 
 def test_a_clock_paused_while_due_soon_loses_the_mark(complaint, cast):
-    from workdays.calendar import working_days_between
-
     act(complaint, "accept", by=cast.ken, on=D(2026, 6, 2))
     act(complaint, "start_mediation", by=cast.ken, on=D(2026, 6, 2))
     mediate = clock_of(complaint, ClockKind.MEDIATE)
-    soon = next(
-        mediate.due - dt.timedelta(days=n)
-        for n in range(1, 10)
-        if working_days_between(mediate.due - dt.timedelta(days=n), mediate.due) == 2
-    )
+    soon = two_working_days_before(mediate.due)
     sweep_deadlines(today=soon)
     assert clock_of(complaint, ClockKind.MEDIATE).due_soon is True
 
