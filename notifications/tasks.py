@@ -125,11 +125,11 @@ def _meet_notice_clock(deadline_id: int | None) -> None:
         case_id = _lock_case_of_clock(deadline_id)
         if case_id is None:
             return
-        if Deadline.objects.filter(pk=deadline_id, met_at__isnull=True, cancelled=False).update(
-            met_at=timezone.now(), due_soon=False
-        ):
-            rollups.clocks_met([deadline_id])  # the clock now counts as decided
-            settle_next_due_of([case_id])
+        with rollups.counting_marks([case_id]):  # its marks come off: the case's flags change
+            met = Deadline.objects.filter(pk=deadline_id, met_at__isnull=True, cancelled=False)
+            if met.update(met_at=timezone.now(), due_soon=False):
+                rollups.clocks_met([deadline_id])  # the clock now counts as decided
+                settle_next_due_of([case_id])
 
 
 def _lock_case_of_clock(deadline_id: int) -> int | None:

@@ -13,7 +13,11 @@ every key multiplies the rows (4.2M rows for 1M cases):
   `amount` = the money recovered;
 - rated: 1 on the day it was rated, `amount` = the rating;
 - clock: each clock not cancelled that was met or went overdue, 1 on its due date, `amount` =
-  1 if it was met on or before its due date (the on-time count).
+  1 if it was met on or before its due date (the on-time count);
+- flagged: 1 under "overdue" (and/or "due_soon") on the fixed day `NOW` while it is open and one
+  of its open clocks (not met, not cancelled) is so marked by the sweep. A count per case, not
+  per clock: the overview's "now" flags read a few rows instead of the country's marked clocks
+  (~100,000 at 10M cases).
 
 One metric follows another path: held, 1 under "kind/status" on `NOW` for every case, open or
 closed, counted along its *department's* path (not the holder's), because the queue pages
@@ -24,9 +28,11 @@ rows at 1M cases.
 Every change writes its difference in the transaction of the change, as one upsert of rows
 sorted by the unique key (concurrent writers lock rows in the same order): `case_filed`
 (intake), `snapshot` + `record_change` (`cases.services.perform`), `mark_overdue` (the sweep),
-`clocks_met` (clocks met outside `perform`). `snapshot` locks the case's clocks before anything
-changes, and the sweep and the outbox read a clock's holder only after their UPDATE has locked
-the clock, so no clock is counted under a holder that a concurrent `perform` is changing.
+`clocks_met` (clocks met outside `perform`), `counting_marks` (around the sweep's marking and a
+notice clock met on delivery: the flags of the cases it locks). `snapshot` locks the case's
+clocks before anything changes, and the sweep and the outbox read a clock's holder only after
+their UPDATE has locked the clock (and now the case), so no clock is counted under a holder that
+a concurrent `perform` is changing.
 `rebuild_rollups` recomputes everything from the cases; `differences` audits the table. Moving a
 department in the tree (its path) takes its subtree's rows to the new ancestors (`follow_move`,
 in the move's transaction); a move that did not call it needs a rebuild (`--check` shows it).
@@ -36,7 +42,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -49,7 +56,9 @@ from django.db.models import (
     Count,
     DateField,
     DecimalField,
+    Exists,
     F,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -73,6 +82,9 @@ CLOSED = "closed"  # key: CLOSED_KEYS or ""; amount: money recovered
 RATED = "rated"  # amount: the sum of the ratings
 CLOCK = "clock"  # day: the clock's due date; amount: how many were on time
 HELD = "held"  # key: "kind/status"; day: NOW; along the department's path, not the holder's
+FLAGGED = "flagged"  # key: FLAG_KEYS; day: NOW; open cases with an open clock so marked
+OVERDUE_FLAG, DUE_SOON_FLAG = "overdue", "due_soon"
+FLAG_KEYS = (OVERDUE_FLAG, DUE_SOON_FLAG)
 PERIOD_METRICS = (RECEIVED, CLOSED, RATED, CLOCK)
 CLOSED_KEYS = (Outcome.MEDIATED, Outcome.TERMINATED)  # the outcomes the overview tells apart
 ONE = Decimal(1)
@@ -92,6 +104,7 @@ class Clock(NamedTuple):
     met_at: dt.datetime | None
     overdue: bool
     cancelled: bool
+    due_soon: bool
 
 
 CLOCK_FIELDS = Clock._fields
@@ -105,12 +118,14 @@ class Counts(dict[Any, tuple[int, Decimal]]):
         self[cell] = (old_n + n, old_amount + amount)
 
 
-def contributions(case: Case, clocks: Iterable[Clock]) -> Counts:
+def contributions(case: Case, clocks: Sequence[Clock]) -> Counts:
     """What `case` with these clocks counts, per (metric, day, key), before the hierarchy."""
     counts = Counts()
     counts.add((RECEIVED, local_date(case.received_at), f"{case.kind}/{case.channel}"))
     if case.status in OPEN_STATUSES:
         counts.add((OPEN, NOW, case.status))
+        for flag in flags_of(clocks):
+            counts.add((FLAGGED, NOW, flag))
     if case.status == Status.CLOSED and case.closed_at is not None:
         outcome = case.outcome if case.outcome in CLOSED_KEYS else ""
         recovered = case.amount_recovered or ZERO
@@ -122,6 +137,16 @@ def contributions(case: Case, clocks: Iterable[Clock]) -> Counts:
         if decided is not None:
             counts.add((CLOCK, clock.due, ""), 1, decided)
     return counts
+
+
+def flags_of(clocks: Iterable[Clock]) -> list[str]:
+    """The FLAG_KEYS an open case with these clocks counts under: a mark on an open clock."""
+    overdue = due_soon = False
+    for clock in clocks:
+        if clock.met_at is None and not clock.cancelled:
+            overdue = overdue or clock.overdue
+            due_soon = due_soon or clock.due_soon
+    return [flag for flag, on in ((OVERDUE_FLAG, overdue), (DUE_SOON_FLAG, due_soon)) if on]
 
 
 def _decided(clock: Clock) -> Decimal | None:
@@ -218,7 +243,7 @@ def _upsert_batch(rows: Sequence[tuple[RowKey, tuple[int, Decimal]]]) -> tuple[s
 # --- Keeping the rollups exact ------------------------------------------------------------------
 
 
-def case_rows(case: Case, clocks: Iterable[Clock]) -> Counts:
+def case_rows(case: Case, clocks: Sequence[Clock]) -> Counts:
     """Every row a case with these clocks counts in (after the hierarchy): the one place that
     says so for intake, `perform`, the generator and the audits. Reads the case's fields and its
     department / handling unit paths (loaded relations, or objects with a `path`)."""
@@ -283,18 +308,26 @@ def record_change(before: Snapshot, case: Case) -> None:
     upsert(rows)
 
 
-def mark_overdue(*, today: dt.date) -> int:
-    """Mark running clocks due before `today` overdue (the sweep's set-based update) and count
-    each one as a clock decided late; how many were marked."""
+def mark_overdue(*, today: dt.date, case_ids: Sequence[int] | None = None) -> int:
+    """Mark running clocks due before `today` overdue (the sweep's set-based update; only the
+    clocks of `case_ids` when given) and count each one as a clock decided late; how many were
+    marked."""
     table, name = Deadline._meta.db_table, connection.ops.quote_name
     sql = (
         f"UPDATE {name(table)} SET overdue = %s, due_soon = %s "  # noqa: S608
         "WHERE met_at IS NULL AND cancelled = %s AND paused_since IS NULL AND overdue = %s "
-        "AND due < %s RETURNING case_id, due"
+        "AND due < %s"
     )
     with transaction.atomic(), connection.cursor() as cursor:
         day = connection.ops.adapt_datefield_value(today)
-        cursor.execute(sql, [True, False, False, False, day])
+        params: list[Any] = [True, False, False, False, day]
+        if case_ids is not None:
+            if not case_ids:
+                return 0
+            marks = ", ".join(["%s"] * len(case_ids))
+            sql += f" AND case_id IN ({marks})"
+            params += list(case_ids)
+        cursor.execute(sql + " RETURNING case_id, due", params)
         marked = [(case_id, _as_date(due)) for case_id, due in cursor.fetchall()]
         _count_late(marked)
     return len(marked)
@@ -345,6 +378,77 @@ def clocks_met(deadline_ids: Iterable[int]) -> None:
             if on_time is not None:
                 spread(path, Counts({(CLOCK, clock.due, ""): (1, on_time)}), sign=sign, into=rows)
     upsert(rows)
+
+
+@contextmanager
+def counting_marks(case_ids: Sequence[int]) -> Iterator[None]:
+    """Around a change of the marks (overdue, due soon, met, cancelled) of these cases' clocks
+    that does not go through `perform` (the sweep's set-based marking, a notice clock met on
+    delivery), inside the caller's transaction: lock the cases (in id order, as `perform` takes
+    a case before its clocks), read their FLAGGED rows, and after the change write the
+    difference. A change that touches no mark writes nothing."""
+    ids = sorted(set(case_ids))
+    before = _flag_rows(ids, lock=True)
+    yield
+    rows = _flag_rows(ids, lock=False)
+    for key, (n, amount) in before.items():
+        rows.add(key, -n, -amount)
+    upsert(rows)
+
+
+def _flag_rows(case_ids: list[int], *, lock: bool) -> Counts:
+    """The FLAGGED rows (after the hierarchy) of these cases as they stand."""
+    holders: dict[int, str] = {}
+    for start in range(0, len(case_ids), BATCH):
+        cases = Case.objects.filter(pk__in=case_ids[start : start + BATCH]).order_by("pk")
+        if lock:
+            # `of=("self",)`: PostgreSQL cannot lock the nullable side of the handler_unit join.
+            cases = cases.select_for_update(of=("self",))
+        for pk, status, handler, department in cases.values_list(
+            "pk", "status", "handler_unit__path", "department__path"
+        ):
+            if status in OPEN_STATUSES:
+                holders[pk] = handler or department
+    cells: Counter[tuple[str, str]] = Counter()
+    open_ids = sorted(holders)
+    for start in range(0, len(open_ids), BATCH):
+        marked = (
+            Deadline.objects.filter(case_id__in=open_ids[start : start + BATCH])
+            .filter(Q(met_at__isnull=True, cancelled=False) & (Q(overdue=True) | Q(due_soon=True)))
+            .order_by()
+            .values_list("case_id", "overdue", "due_soon")
+        )
+        flags: dict[int, tuple[bool, bool]] = {}
+        for case_id, overdue, due_soon in marked:
+            was = flags.get(case_id, (False, False))
+            flags[case_id] = (was[0] or overdue, was[1] or due_soon)
+        for case_id, (overdue, due_soon) in flags.items():
+            for flag, on in ((OVERDUE_FLAG, overdue), (DUE_SOON_FLAG, due_soon)):
+                if on:
+                    cells[(holders[case_id], flag)] += 1
+    rows = Counts()
+    for (path, flag), n in cells.items():
+        spread(path, Counts({(FLAGGED, NOW, flag): (n, ZERO)}), into=rows)
+    return rows
+
+
+def recount_flags() -> int:
+    """Replace the FLAGGED rows with a count from the cases and clocks (the upgrade that added the
+    metric to tables counted before it); the rows written."""
+    holder = Coalesce("handler_unit_id", "department_id", output_field=CharField())
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            table = connection.ops.quote_name(Rollup._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+        Rollup.objects.filter(metric=FLAGGED).delete()
+        cells = [row for flag in FLAG_KEYS for row in _flagged(flag, holder)]
+        paths = _paths({row["holder"] for row in cells})
+        rows = Counts()
+        for row in cells:
+            cell = Counts({(FLAGGED, NOW, row["key"]): (row["n"], ZERO)})
+            spread(paths[row["holder"]], cell, into=rows)
+        return upsert(rows)
 
 
 # --- Rebuilding and auditing -------------------------------------------------------------------
@@ -406,6 +510,7 @@ def _per_holder() -> list[QuerySet]:
             Sum(Cast("satisfaction", _AMOUNT), output_field=_AMOUNT),
         ),
         _decided_clocks(),
+        *(_flagged(flag, holder) for flag in FLAG_KEYS),
         _cells(
             cases,
             HELD,
@@ -415,6 +520,16 @@ def _per_holder() -> list[QuerySet]:
             _NO_AMOUNT,
         ),
     ]
+
+
+def _flagged(flag: str, holder: Coalesce) -> QuerySet:
+    """The open cases with an open clock marked `flag` ("overdue" or "due_soon"), per holder."""
+    marked = Deadline.objects.filter(
+        case=OuterRef("pk"), met_at__isnull=True, cancelled=False, **{flag: True}
+    )
+    cases = Case.objects.filter(status__in=OPEN_STATUSES).filter(Exists(marked))
+    now = Value(NOW, output_field=DateField())
+    return _cells(cases, FLAGGED, now, Value(flag, output_field=_KEY), holder, _NO_AMOUNT)
 
 
 def _decided_clocks() -> QuerySet:

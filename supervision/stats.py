@@ -33,7 +33,6 @@ from django.db.models.functions import Coalesce, Greatest, StrIndex, Substr, Tru
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from cases.access import held_then_handled, units_under
 from cases.models import Case, Channel, Deadline, Kind, Outcome, Status
 from cases.rules import SHANGHAI
 from departments.models import Department
@@ -42,7 +41,6 @@ from supervision.models import Rollup
 from supervision.rollups import OPEN_STATUSES, ZERO
 
 MAX_YEARS = 3
-FLAGS_BY_SUBTREE_UNITS = 50  # up to this many units the flags start from the subtree's cases
 DEFAULT_DAYS = 30
 
 
@@ -380,81 +378,18 @@ def _children(department: Department, keys: Iterable[str]) -> list[Department]:
 
 def overview(*, department: Department, period: Period) -> Overview:
     """The figures of `department`'s subtree over `period`, in total and per child unit, from the
-    rollups (`supervision.rollups`); the "now" flags (overdue, due soon) are counted directly."""
+    rollups (`supervision.rollups`), the "now" figures (open, overdue, due soon) included."""
     figures: dict[str, Figures] = defaultdict(Figures)
     by_channel = dict.fromkeys(Channel.values, 0)
     for row in _rollup_rows(department, period):
         _add_rollup(figures[row["child"]], by_channel, row)
-    _fill_flags_by_holder(figures, department)
     return _overview(department, period, figures, by_channel, _rollup_by_day(department, period))
-
-
-def _fill_flags_by_holder(figures: dict[str, Figures], department: Department) -> None:
-    """`_fill_flags` in plain reads: the marked open clocks (a partial index, index-only), the
-    holders of their open cases, the holders' paths; the subtree and each case's child are then
-    taken in Python (a few thousand clocks at 1M cases; path arithmetic per row in SQL and a
-    subtree filter there cost more than they save)."""
-    marked = Deadline.objects.filter(
-        Q(met_at__isnull=True, cancelled=False) & (Q(overdue=True) | Q(due_soon=True))
-    )
-    flags: dict[int, tuple[bool, bool]] = {}
-    holders: dict[int, str] = {}
-    units = units_under(department)
-    if units is not None and len(units) <= FLAGS_BY_SUBTREE_UNITS:
-        # A county or city: the marked clocks of the open cases held there, then of those handled
-        # there but held elsewhere (the only ones whose holder can lie in it; the parts do not
-        # overlap), each from its own index, rather than the country's marked clocks (~100,000
-        # at 10M cases).
-        for part in held_then_handled(units):
-            mine = Case.objects.filter(part, status__in=OPEN_STATUSES).values("pk")
-            rows = (
-                marked.filter(case__in=mine)
-                .order_by()
-                .values_list(
-                    "case_id", "overdue", "due_soon", "case__handler_unit_id", "case__department_id"
-                )
-            )
-            for case_id, overdue, due_soon, handler, own in rows:
-                was = flags.get(case_id, (False, False))
-                flags[case_id] = (was[0] or overdue, was[1] or due_soon)
-                holders[case_id] = handler or own
-    else:
-        _marked_and_holders(marked, flags, holders)
-    # Every unit of the subtree (an index range on the path) rather than an IN list of the
-    # holders: thousands of parameters cost more to send and plan than the rows cost to read.
-    paths = dict(
-        Department.objects.filter(path__startswith=department.path)
-        .order_by()
-        .values_list("code", "path")
-    )
-    start = len(department.path)
-    for case_id, holder in holders.items():
-        path = paths.get(holder)  # None: held outside the subtree
-        if path is not None and case_id in flags:
-            target = figures[path[start:].split("/")[0]]
-            target.overdue += flags[case_id][0]
-            target.due_soon += flags[case_id][1]
-
-
-def _marked_and_holders(
-    marked: QuerySet[Deadline], flags: dict[int, tuple[bool, bool]], holders: dict[int, str]
-) -> None:
-    """The country's marked open clocks and the holders of their open cases, in two reads."""
-    rows = marked.order_by().values_list("case_id", "overdue", "due_soon")  # no sort: a dict
-    for case_id, overdue, due_soon in rows:
-        was = flags.get(case_id, (False, False))
-        flags[case_id] = (was[0] or overdue, was[1] or due_soon)
-    open_cases = Case.objects.filter(pk__in=marked.values("case_id"), status__in=OPEN_STATUSES)
-    for pk, handler, own in open_cases.order_by().values_list(
-        "pk", "handler_unit_id", "department_id"
-    ):
-        holders[pk] = handler or own
 
 
 def _in_period(department: Department, period: Period) -> QuerySet[Rollup]:
     return Rollup.objects.filter(unit=department).filter(
         Q(metric__in=rollups.PERIOD_METRICS, day__gte=period.start, day__lte=period.end)
-        | Q(metric=rollups.OPEN, day=rollups.NOW)
+        | Q(metric__in=(rollups.OPEN, rollups.FLAGGED), day=rollups.NOW)
     )
 
 
@@ -487,6 +422,11 @@ def _add_rollup(target: Figures, by_channel: dict[str, int], row: dict[str, Any]
     elif metric == rollups.CLOCK:
         target.clocks_decided += n
         target.clocks_on_time += int(amount)
+    elif metric == rollups.FLAGGED:
+        if key == rollups.OVERDUE_FLAG:
+            target.overdue += n
+        else:
+            target.due_soon += n
 
 
 def _rollup_by_day(department: Department, period: Period) -> list[tuple[dt.date, int]]:

@@ -9,7 +9,9 @@ marks, raises and tells nothing twice.
    become due soon; clocks no longer due soon (paused, or due later after a resume or an
    extension) lose the mark. A clock whose due date moves on is un-marked overdue by
    `cases.deadlines` itself. The marked clocks have partial indexes of their own (a few
-   thousand rows), so un-marking and steps 2 and 5 read no more than them.
+   thousand rows), so un-marking and steps 2 and 5 read no more than them. The cases concerned
+   are found first and marked BATCH at a time under their row locks, so that the change of
+   their "now" flags is counted in the rollups (`rollups.counting_marks`).
 2. Raise the one order each overdue clock owes (`raise_overdue_order`).
 3. Escalate unanswered orders past their due date, one level a run, up to the national body.
 4. End tracking of closed cases; raise the tracking orders that are due.
@@ -87,17 +89,44 @@ def _running_clocks() -> QuerySet[Deadline]:
 
 
 def mark_clocks(*, today: dt.date) -> tuple[int, int]:
-    """Set-based marking; returns (newly due soon, newly overdue)."""
+    """Set-based marking; returns (newly due soon, newly overdue). The cases whose clocks a mark
+    goes on or comes off are taken BATCH at a time, each batch in a transaction that locks them
+    and counts the change of their flags in the rollups (`rollups.counting_marks`)."""
     limit = due_soon_limit(today)
-    running = _running_clocks()
-    overdue = rollups.mark_overdue(today=today)  # counted in the rollups as clocks decided late
-    due_soon = running.filter(due__gte=today, due__lt=limit, due_soon=False).update(due_soon=True)
-    # Meeting or cancelling a clock clears its mark (cases.deadlines); a paused clock or one
-    # whose due date moved on (resumed, extended) loses it here.
-    Deadline.objects.filter(met_at__isnull=True, cancelled=False, due_soon=True).filter(
-        Q(due__gte=limit) | Q(paused_since__isnull=False)
-    ).update(due_soon=False)
+    due_soon = overdue = 0
+    to_mark = _cases_to_mark(today, limit)
+    for start in range(0, len(to_mark), BATCH):
+        batch = to_mark[start : start + BATCH]
+        with transaction.atomic(), rollups.counting_marks(batch):
+            # Counted in the rollups as clocks decided late, too.
+            overdue += rollups.mark_overdue(today=today, case_ids=batch)
+            running = _running_clocks().filter(case_id__in=batch)
+            due_soon += running.filter(due__gte=today, due__lt=limit, due_soon=False).update(
+                due_soon=True
+            )
+            # Meeting or cancelling a clock clears its mark (cases.deadlines); a paused clock or
+            # one whose due date moved on (resumed, extended) loses it here.
+            _marked_due_soon().filter(case_id__in=batch).filter(
+                Q(due__gte=limit) | Q(paused_since__isnull=False)
+            ).update(due_soon=False)
     return due_soon, overdue
+
+
+def _marked_due_soon() -> QuerySet[Deadline]:
+    return Deadline.objects.filter(met_at__isnull=True, cancelled=False, due_soon=True)
+
+
+def _cases_to_mark(today: dt.date, limit: dt.date) -> list[int]:
+    """The cases with a clock that the marking changes (each part from its partial index): a
+    running clock to mark overdue or due soon, a marked one to un-mark."""
+    running = (
+        _running_clocks()
+        .filter(due__lt=limit)
+        .filter(Q(overdue=False, due__lt=today) | Q(due__gte=today, due_soon=False))
+    )
+    unmark = _marked_due_soon().filter(Q(due__gte=limit) | Q(paused_since__isnull=False))
+    ids = {*running.values_list("case_id", flat=True), *unmark.values_list("case_id", flat=True)}
+    return sorted(ids)
 
 
 def _each(ids: QuerySet, step: Callable[[int], object]) -> int:

@@ -28,7 +28,7 @@ from supervision import rollups
 from supervision.models import Rollup
 from supervision.stats import Period, overview, overview_direct
 from supervision.sweeps import sweep_deadlines
-from tests.test_supervision_factories import complaint_payload, frozen
+from tests.test_supervision_factories import complaint_payload, frozen, two_working_days_before
 from tests.test_workload import UNTIL, generate
 
 UNITS = ["100000", "330000", "330100", "330106", "330106001", "330106002", "330102", "330102001"]
@@ -247,6 +247,57 @@ def test_a_rebuild_writes_the_rows_the_services_kept(lifecycle, bulk):
 
     rebuilt = set(Rollup.objects.values_list("unit", "child", "day", "metric", "key", "n"))
     assert rebuilt == kept
+    assert_the_rollups_are_exact(["100000", "330106"], PERIODS[3:])
+
+
+def flags(code: str) -> tuple[int, int]:
+    """(overdue, due soon) of the unit's overview, read from the rollups."""
+    figures = overview(department=Department.objects.get(code=code), period=Period(*PERIODS[3]))
+    return figures.total.overdue, figures.total.due_soon
+
+
+def test_the_now_flags_follow_every_mark_the_sweep_and_perform_make(cast, tree):
+    """FLAGGED counts a case, not a clock: marked due soon and then overdue by the sweep,
+    un-marked when its clock is met, paused (the next sweep) or moved on by a resume."""
+    waiting = file(
+        cast.hank, "complaint", by_phone("330106", when(D(2026, 6, 1))), when(D(2026, 6, 1))
+    )
+    paused = file(
+        cast.hank, "complaint", by_phone("330106", when(D(2026, 6, 1))), when(D(2026, 6, 1))
+    )
+    due = Deadline.objects.get(case=waiting).due
+    soon = two_working_days_before(due)
+    units, periods = ["100000", "330000", "330100", "330106"], PERIODS[3:4]
+
+    sweep(soon)
+    assert flags("330106") == flags("100000") == (0, 2)
+    assert_the_rollups_are_exact(units, periods)
+
+    do(paused, "accept", cast.ken, when(soon, 9))  # the accept clock met, mediation's starts
+    do(paused, "start_mediation", cast.ken, when(soon, 10))
+    do(paused, "pause", cast.ken, when(soon, 11), reason="送检")
+    assert flags("330106") == (0, 1)
+    sweep(due + dt.timedelta(days=1))  # `waiting` overdue
+    assert flags("330106") == flags("330000") == (1, 0)
+    assert_the_rollups_are_exact(units, periods)
+
+    do(waiting, "accept", cast.ken, when(due + dt.timedelta(days=1), 9))
+    assert flags("330106") == (0, 0)
+    assert_the_rollups_are_exact(units, periods)
+
+
+def test_the_upgrade_counts_the_flags_the_services_keep(lifecycle):
+    """`recount_flags` (migration supervision 0006) writes the FLAGGED rows the services kept,
+    and running it again changes nothing."""
+    flagged = Rollup.objects.filter(metric=rollups.FLAGGED).exclude(n=0)
+    kept = set(flagged.values_list("unit", "child", "day", "key", "n"))
+    assert kept, "the lifecycle leaves flagged cases"
+
+    Rollup.objects.filter(metric=rollups.FLAGGED).update(n=0)
+    rollups.recount_flags()
+    rollups.recount_flags()
+
+    assert set(flagged.values_list("unit", "child", "day", "key", "n")) == kept
     assert_the_rollups_are_exact(["100000", "330106"], PERIODS[3:])
 
 

@@ -396,7 +396,8 @@ def the_cases_of(rows: Rows, paths: dict[str, str]) -> list[tuple[SimpleNamespac
     """Each generated case as `rollups.case_rows` reads a Case, with its clocks, from its rows."""
     clocks: dict[int, list[rollups.Clock]] = {}
     for row in rows.deadlines:
-        clocks.setdefault(row[1], []).append(rollups.Clock(row[5], row[8], row[11], row[9]))
+        clock = rollups.Clock(row[5], row[8], row[11], row[9], row[10])
+        clocks.setdefault(row[1], []).append(clock)
     cases = []
     for row in rows.cases:
         f = dict(zip(CASE_COLUMNS, row, strict=True))
@@ -671,7 +672,7 @@ FINGERPRINTS = {
     "deadlines": "4a8d0612226b0fa7cc3b73cb4334f603b911a635e49f9cef530185dd7bd15841",
     "orders": "51e13f3877f32d05eff5a048559756631a679b1df37fd88cb4b44553f0b4d5c7",
     "notices": "8f9e668e3467cf799ffe8ca7d4550246268b06a25f0c595b0c710ef5fc288a36",
-    "rollups": "c7d4b51e6544144179cc0780685aadea93da86a6f36c8b1bc999513ec08cc8fe",
+    "rollups": "8e082e72182b04df379a6e05e2d2e12dd62956e8a4bf3e26dbf63d99dde44be8",
 }
 
 

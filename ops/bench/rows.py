@@ -51,8 +51,8 @@ Event = tuple[dt.datetime, str, int | None, str | None, str, str, str]
 # sends it from a worker at a fraction of pickle's cost.
 HolderCell = tuple[str, str, int, str]
 HolderCounts = dict[HolderCell, tuple[int, int]]
-# What a clock counts by: (due, met_at, overdue, cancelled), as `rollups.Clock`.
-CountedClock = tuple[dt.date, dt.datetime | None, bool, bool]
+# What a clock counts by: (due, met_at, overdue, cancelled, due_soon), as `rollups.Clock`.
+CountedClock = tuple[dt.date, dt.datetime | None, bool, bool, bool]
 
 
 @dataclass
@@ -154,7 +154,7 @@ def render(life: Life, rows: Rows) -> None:
             overdue = due < last_day
             due_soon = not overdue and due < limit
             next_due = due if next_due is None else min(next_due, due)
-        counted.append((due, met_at, overdue, cancelled))
+        counted.append((due, met_at, overdue, cancelled, due_soon))
         rows.deadlines.append(
             (deadline_id, life.id, clock.kind, clock.department, clock.started_on, due, None, 0,
              met_at, cancelled, due_soon, overdue, clock.created_at)
@@ -409,6 +409,15 @@ def count_case(fields: dict[str, Any], clocks: list[CountedClock], into: HolderC
     )
     if status in _OPEN:
         _count(into, (holder, rollups.OPEN, _NOW, _plain(status)), 0)
+        flagged_overdue = flagged_due_soon = False
+        for _due, met_at, overdue, cancelled, due_soon in clocks:
+            if met_at is None and not cancelled:
+                flagged_overdue = flagged_overdue or overdue
+                flagged_due_soon = flagged_due_soon or due_soon
+        if flagged_overdue:
+            _count(into, (holder, rollups.FLAGGED, _NOW, rollups.OVERDUE_FLAG), 0)
+        if flagged_due_soon:
+            _count(into, (holder, rollups.FLAGGED, _NOW, rollups.DUE_SOON_FLAG), 0)
     closed = fields["closed_at"]
     if status == _CLOSED and closed is not None:
         recovered = fields["amount_recovered"]
@@ -419,7 +428,7 @@ def count_case(fields: dict[str, Any], clocks: list[CountedClock], into: HolderC
     if satisfaction is not None and rated is not None:
         day = rated.date().toordinal()
         _count(into, (holder, rollups.RATED, day, ""), _cents(Decimal(satisfaction)))
-    for due, met_at, overdue, cancelled in clocks:
+    for due, met_at, overdue, cancelled, _due_soon in clocks:
         if cancelled or (met_at is None and not overdue):
             continue
         on_time = met_at is not None and met_at.date() <= due
