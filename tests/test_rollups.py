@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import threading
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -27,7 +31,7 @@ from notifications.tasks import deliver_pending
 from supervision import rollups
 from supervision.models import Rollup
 from supervision.stats import Period, overview, overview_direct
-from supervision.sweeps import sweep_deadlines
+from supervision.sweeps import mark_clocks, sweep_deadlines
 from tests.test_supervision_factories import complaint_payload, frozen, two_working_days_before
 from tests.test_workload import UNTIL, generate
 
@@ -420,4 +424,87 @@ def test_the_command_rebuilds_a_damaged_table(lifecycle):
 
     assert "rollup rows written" in out.getvalue()
     assert "exact" in check()
+    assert_the_rollups_are_exact(["100000", "330106"], PERIODS[3:4])
+
+
+# --- The sweep's marks beside concurrent writers (two real connections) -----------------------
+
+needs_postgresql = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="needs two real connections (PostgreSQL)",
+)
+
+
+def in_threads(*targets: Callable[[], object]) -> dict[str, BaseException]:
+    """Run each target in its own thread (own connection); the errors they raised, by name."""
+    errors: dict[str, BaseException] = {}
+
+    def run(target: Callable[[], object]) -> None:
+        try:
+            target()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            errors[getattr(target, "__name__", "target")] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    return errors
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_an_action_holding_the_case_makes_the_sweep_wait_and_both_are_counted(cast, tree):
+    # Given a complaint whose accept clock turns due soon today
+    waiting = file(
+        cast.hank, "complaint", by_phone("330106", when(D(2026, 6, 1))), when(D(2026, 6, 1))
+    )
+    soon = two_working_days_before(Deadline.objects.get(case=waiting).due)
+    case_locked, sweep_started = threading.Event(), threading.Event()
+    snapshot = rollups.snapshot
+
+    def held_snapshot(case: Case) -> rollups.Snapshot:
+        taken = snapshot(case)
+        case_locked.set()
+        sweep_started.wait(1.5)  # the sweep now waits for the case row
+        return taken
+
+    # When Ken accepts it (his action holds the case) while the sweep marks its clocks
+    def accept() -> None:
+        perform(waiting, "accept", by=cast.ken)
+
+    def mark() -> None:
+        case_locked.wait(5)
+        sweep_started.set()
+        mark_clocks(today=soon)
+
+    with mock.patch.object(rollups, "snapshot", held_snapshot):
+        errors = in_threads(accept, mark)
+
+    # Then both go through, and the flags are those of the accepted case (its mediation clock
+    # is not due soon), exactly
+    assert errors == {}
+    assert flags("330106") == (0, 0)
+    assert_the_rollups_are_exact(["100000", "330106"], PERIODS[3:4])
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_count_each_mark_once(cast, tree):
+    for day in (1, 2):
+        moment = when(D(2026, 6, day))
+        file(cast.hank, "complaint", by_phone("330106", moment), moment)
+    soon = two_working_days_before(max(Deadline.objects.values_list("due", flat=True)))
+    marked: list[tuple[int, int]] = []
+
+    def sweep_once() -> None:
+        marked.append(mark_clocks(today=soon))
+
+    assert in_threads(sweep_once, sweep_once) == {}
+
+    assert sorted(marked) == [(0, 0), (2, 0)]  # the second waited, then found nothing to do
+    assert flags("330106") == (0, 2)
     assert_the_rollups_are_exact(["100000", "330106"], PERIODS[3:4])
