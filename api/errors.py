@@ -88,6 +88,19 @@ def _is_malformed_body(errors: list[dict[str, Any]]) -> bool:
     ) or any("Cannot parse request body" in str(err.get("msg", "")) for err in errors)
 
 
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _is_json_but_no_object(request: HttpRequest, errors: list[dict[str, Any]]) -> bool:
+    """A JSON array, string or number where an object is expected: ninja reads it as `{}` and
+    reports every field missing; it is a malformed body (400), as on the case endpoints."""
+    if request.content_type in _FORM_TYPES:
+        return False
+    if not any(list(err.get("loc", []))[:1] == ["body"] for err in errors):
+        return False
+    return request.body.lstrip()[:1] != b"{"
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ApiError)
     def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
@@ -103,7 +116,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         errors = list(exc.errors)
-        if _is_malformed_body(errors):
+        if _is_malformed_body(errors) or _is_json_but_no_object(request, errors):
             return error_response(400, "malformed", "请求体不是有效的 JSON 对象。")
         return error_response(
             422, "invalid", "提交的数据有误，请按字段提示修改。", fields=validation_fields(errors)

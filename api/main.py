@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
 from api.errors import install_error_handlers
+from api.openapi import DocumentedApi
 
-api = NinjaAPI(
+api = DocumentedApi(
     title="Open12315 API",
     version="1.0.0",
     urls_namespace="api",

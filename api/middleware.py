@@ -1,9 +1,12 @@
-"""Refuse NUL characters in API requests up front.
+"""Refuse NUL characters in API requests up front; answer a wrong method in the error shape.
 
 PostgreSQL text cannot hold U+0000, so a NUL reaching a query or a row would be a 500 there
 (and silently accepted on SQLite). Django's forms already refuse it on the web pages; this covers
 the JSON API: the path, the query string and JSON bodies (raw or as a \\u0000 escape). Uploaded
 files are binary and not looked at.
+
+django-ninja answers a method a path does not take (PUT on a case) with a plain-text/HTML 405;
+API.md wants every error as JSON, so that answer is rewritten here, keeping its `Allow` header.
 """
 
 from __future__ import annotations
@@ -40,4 +43,18 @@ class RejectNulMiddleware:
                 return error_response(413, "too_large", "请求体过大。")
             if refused:
                 return error_response(400, "malformed", "请求中含有不允许的空字符（NUL）。")
+            return _json_not_allowed(self.get_response(request))
         return self.get_response(request)
+
+
+def _json_not_allowed(response: HttpResponse) -> HttpResponse:
+    if response.status_code != 405 or response.get("Content-Type", "").startswith(
+        "application/json"
+    ):
+        return response
+    return error_response(
+        405,
+        "method_not_allowed",
+        "此地址不支持该请求方法。",
+        headers={"Allow": response.get("Allow", "")},
+    )

@@ -71,7 +71,7 @@ def take_action(request: HttpRequest, number: str) -> Any:
 def _json_object(request: HttpRequest) -> dict[str, Any]:
     try:
         body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[...]]]]
         body = None
     if not isinstance(body, dict):
         raise ApiError(400, "malformed", _("请求体不是有效的 JSON 对象。"))

@@ -79,6 +79,10 @@ class PerformForm(forms.Form):
             raise ValidationError(
                 gettext_lazy("参数不是有效的 JSON：%(error)s"), params={"error": exc.msg}
             ) from exc
+        except (ValueError, RecursionError) as exc:  # too deep, or an integer too long
+            raise ValidationError(
+                gettext_lazy("参数不是有效的 JSON：%(error)s"), params={"error": str(exc)[:100]}
+            ) from exc
         if not isinstance(value, dict):
             raise ValidationError(gettext_lazy("参数应为 JSON 对象（{...}）。"))
         reserved = sorted(RESERVED_PARAMS & value.keys())

@@ -19,7 +19,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status, UploadedFile
-from pydantic import Field
+from pydantic import Field, StrictBool, field_validator
+from pydantic_core import PydanticCustomError
 
 from accounts.models import User
 from api.auth import signed_in
@@ -98,9 +99,17 @@ class ComplaintIn(HotlineFields):
     demand: str | None = None
     attachments: list[str] | None = Field(None, description="ids of your unused uploads, ≤ 10")
 
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _no_boolean_amount(cls, value: Any) -> Any:
+        """pydantic would read true as 1 and file a claim of 1.00 yuan."""
+        if isinstance(value, bool):
+            raise PydanticCustomError("amount_type", _("涉及金额应为数字，例如 199.00。"))
+        return value
+
 
 class ReportIn(ComplaintIn):
-    notify_me: bool | None = Field(None, description="tell me the filing decision")
+    notify_me: StrictBool | None = Field(None, description="tell me the filing decision")
 
 
 class ConsultationIn(HotlineFields):
@@ -476,7 +485,8 @@ def _positive_int(
 ) -> int:
     if not value:
         return default
-    number = int(value) if value.isdigit() and len(value) < 10 else 0
+    # isascii: "²" and other digits int() cannot read pass isdigit().
+    number = int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
     if number < 1 or (maximum is not None and number > maximum):
         limit = f"1–{maximum}" if maximum else "≥ 1"
         errors[name] = [_("应为整数（%(limit)s）。") % {"limit": limit}]

@@ -58,7 +58,10 @@ class RespondIn(Schema):
     note: str
 
 
-class DepartmentRef(Schema):
+class ChildUnitOut(Schema):
+    """A child unit in `by_child`: code and name (named apart from the case's `DepartmentRef`,
+    which has `level` too: OpenAPI components share one namespace)."""
+
     code: str
     name: str
 
@@ -75,7 +78,7 @@ class FiguresOut(Schema):
 
 
 class ChildOut(FiguresOut):
-    department: DepartmentRef
+    department: ChildUnitOut
 
 
 class DayOut(Schema):

@@ -65,14 +65,27 @@ class Period:
         return [self.start + dt.timedelta(days=n) for n in range((self.end - self.start).days + 1)]
 
 
+# The days a period may name: it reaches three years before `to` (30 days before it by default)
+# and a day past it, which Python's calendar cannot do near year 1 or 9999.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(9999, 12, 30)
+
+
 def _parse(value: str | None, name: str, errors: dict[str, list[str]]) -> dt.date | None:
     if value in (None, ""):
         return None
     try:
-        return dt.date.fromisoformat(str(value))
+        day = dt.date.fromisoformat(str(value))
     except ValueError:
         errors[name] = [_("日期格式应为 YYYY-MM-DD。")]
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        errors[name] = [
+            _("日期应在 %(first)s 至 %(last)s 之间。")
+            % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}
+        ]
+        return None
+    return day
 
 
 def _years_before(day: dt.date, years: int) -> dt.date:

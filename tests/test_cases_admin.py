@@ -291,9 +291,12 @@ def test_an_action_on_a_page_gone_stale_is_refused(client, cast, west_lake):
     ("params", "expected"),
     [
         ("{not json", "参数不是有效的 JSON"),
+        ("[" * 100_000 + "]" * 100_000, "参数不是有效的 JSON"),  # too deep to parse
+        ('{"n": ' + "9" * 5000 + "}", "参数不是有效的 JSON"),  # an integer too long
         ('["a"]', "参数应为 JSON 对象"),
         ('{"by": 1}', "参数不能使用这些名称：by"),
     ],
+    ids=["not-json", "too-deep", "long-integer", "not-an-object", "reserved-name"],
 )
 def test_malformed_parameters_are_refused_before_perform(client, cast, west_lake, params, expected):
     as_user(client, let_into_admin(cast.ken))

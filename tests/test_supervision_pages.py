@@ -218,6 +218,17 @@ def test_a_child_dashboard_is_open_to_the_parent_and_404_to_the_neighbour(cast):
     assert dashboard(cast.cathy, "/supervision/dashboard/330000/").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "path", ["/supervision/dashboard/", "/supervision/dashboard/330100/cases/?metric=received&"]
+)
+def test_a_date_the_calendar_cannot_reach_is_reported_not_a_500(cast, path):
+    page, query = path.split("?") if "?" in path else (path, "")
+    response = dashboard(cast.cathy, page, query=f"?{query}from=0001-01-01&to=0001-01-01")
+
+    assert response.status_code in (200, 422)
+    assert "日期应在 1900-01-01 至 9999-12-30 之间" in text(response)
+
+
 def test_a_reversed_period_is_reported_and_the_default_shown(cast):
     response = dashboard(cast.cathy, query="?from=2026-06-30&to=2026-06-01")
 
