@@ -136,7 +136,7 @@ class Case(models.Model):
     # by and narrow the deadline queues with. Written wherever clocks open, close or move:
     # `cases.deadlines` (`start_clock`; `settle_next_due` once per `perform`; `settle_next_due_of`
     # for the notice clocks met on delivery), intake and the workload generator.
-    next_due = models.DateField(_("next due date"), null=True, blank=True, editable=False)
+    next_due = models.DateField(_("下一到期日"), null=True, blank=True, editable=False)
 
     version = models.PositiveIntegerField(default=1)
     # Hash of the newest event: makes the removal of the last event detectable (verify_events).

@@ -33,7 +33,7 @@ from cases.deadlines import (
     start_clock,
 )
 from cases.events import append_event
-from cases.models import Case, Deadline
+from cases.models import Case, Deadline, Kind, Status, Visibility
 from cases.numbering import assign_number, placeholder_number
 from cases.rules import local_date, rules_for
 from cases.workflow import (
@@ -266,7 +266,28 @@ def _case_number(param: Param, value: Any, case: Case, by: User) -> Case:
     )
     if other is None:
         raise _ParamError(_("没有可见的同类案件使用这个编号。"))
+    if param.check == "duplicate_of" and not _same_reporter_and_party(case, other):
+        raise _ParamError(_("重复举报应为同一举报人对同一被举报人的举报。"))
     return other
+
+
+def _same_reporter_and_party(case: Case, other: Case) -> bool:
+    """o121 Art. 35: a duplicate repeats the same reporter's report about the same party. The
+    reporter is the account when both have one, else the phone recorded; the party is the
+    business on the platform when both name one, else the name given."""
+    if case.consumer_id is not None and other.consumer_id is not None:
+        same_reporter = case.consumer_id == other.consumer_id
+    else:
+        same_reporter = bool(case.party_phone) and case.party_phone == other.party_phone
+    if case.respondent_id is not None and other.respondent_id is not None:
+        same_party = case.respondent_id == other.respondent_id
+    else:
+        same_party = _plain_name(case.respondent_name) == _plain_name(other.respondent_name)
+    return same_reporter and same_party
+
+
+def _plain_name(name: str) -> str:
+    return "".join(name.split()).casefold()
 
 
 def _attachments(param: Param, value: Any, case: Case, by: User) -> list[str]:
@@ -451,6 +472,15 @@ def _supplement(step: Step) -> None:
         raise InvalidParams(str(exc), fields={"attachments": [str(exc)]}) from exc
 
 
+def _refer_clue(step: Step) -> None:
+    """诉转案 (o121 Art. 27): the violation found in mediation is verified as a report of its own,
+    whatever becomes of the mediation (`_open_clue_verification`)."""
+    report = _open_clue_verification(
+        step.case, note=str(step.params["note"]), by=step.by, at=step.now
+    )
+    step.data["new_case"] = report.number
+
+
 def _convert(step: Step) -> None:
     new_case = _create_converted(step.case, kind=step.params["kind"], by=step.by, at=step.now)
     _set(step, linked_case=new_case)
@@ -472,22 +502,26 @@ APPLIERS: dict[str, Callable[[Step], None]] = {
     "rate": _rate,
     "supplement": _supplement,
     "convert": _convert,
+    "refer_clue": _refer_clue,
 }
 
 # --- Converting a consultation ----------------------------------------------------------------
 
-CONVERTED_FIELDS = (
-    "channel",
-    "consumer",
-    "party_name",
-    "party_phone",
-    "party_address",
+RESPONDENT_FIELDS = (
     "respondent",
     "respondent_name",
     "respondent_uscc",
     "respondent_address",
     "platform_name",
     "platform_address",
+)
+CONVERTED_FIELDS = (
+    "channel",
+    "consumer",
+    "party_name",
+    "party_phone",
+    "party_address",
+    *RESPONDENT_FIELDS,
     "category",
     "amount",
     "occurred_on",
@@ -529,6 +563,67 @@ def _create_converted(consultation: Case, *, kind: str, by: User, at: dt.datetim
     return new_case
 
 
+# --- A clue found in mediation (诉转案) ----------------------------------------------------------
+
+CLUE_FIELDS = ("channel", *RESPONDENT_FIELDS, "category", "occurred_on")
+
+
+def _open_clue_verification(complaint: Case, *, note: str, by: User, at: dt.datetime) -> Case:
+    """A report in verification at the unit handling the complaint, linked back to it: the bureau
+    reports what its mediation found (no consumer: the complainant is not its reporter and does
+    not see it; businesses never see reports). Its VERIFY clock runs 15 working days from today,
+    which the head may extend once and `decide` meets, as for any report (o121 Art. 27)."""
+    unit = complaint.handler_unit or complaint.department
+    bureau = unit.county_bureau
+    report = Case.objects.create(
+        number=placeholder_number(),
+        kind=Kind.REPORT,
+        status=Status.VERIFYING,
+        rules=rules_for(at),
+        department=complaint.department,
+        handler_unit=unit,
+        received_at=at,
+        created_by=by,
+        linked_case=complaint,
+        party_name=bureau.bureau_name,
+        party_phone="",
+        facts=note,
+        **{name: getattr(complaint, name) for name in CLUE_FIELDS},
+    )
+    assign_number(report)
+    rollups.case_filed(report)
+    referred = {"referred_from": complaint.number}
+    append_event(
+        report,
+        action="submit",
+        by=by,
+        department=complaint.department,
+        visibility=Visibility.INTERNAL,
+        data=referred,
+        at=at,
+    )
+    append_event(
+        report,
+        action="accept",
+        by=by,
+        department=unit,
+        visibility=Visibility.INTERNAL,
+        data={"handler_unit": unit.pk, "accepted_by": bureau.pk, **referred},
+        at=at,
+    )
+    accept = action_spec(Kind.REPORT, "accept")
+    assert accept is not None and accept.starts  # the report table's accept starts VERIFY
+    verify = accept.starts[0]
+    start_clock(
+        report,
+        kind=verify.kind,
+        department=unit,
+        start=local_date(at),
+        working_days=verify.period_for(report.rules).working_days,
+    )
+    return report
+
+
 # --- Clocks -----------------------------------------------------------------------------------
 
 
@@ -556,10 +651,23 @@ def _start(step: Step, clock: StartClock) -> Deadline:
         case,
         kind=clock.kind,
         department=case.handler_unit or case.department,
-        start=local_date(case.received_at) if clock.from_receipt else step.today,
+        start=_arrival_day(case) if clock.from_receipt else step.today,
         working_days=period.working_days,
         calendar_days=period.calendar_days,
     )
+
+
+def _arrival_day(case: Case) -> dt.date:
+    """The day the case reached the department that accepts it, which a clock counted "from
+    receipt" starts from (CF Art. 18: for a case transferred or assigned from above, the day it
+    arrived there): the start of its latest accept clock, which intake and each move open."""
+    arrived = (
+        Deadline.objects.filter(case=case, kind=ACCEPT_CLOCK.kind)
+        .order_by("-started_on", "-pk")
+        .values_list("started_on", flat=True)
+        .first()
+    )
+    return arrived or local_date(case.received_at)
 
 
 def _extend(case: Case, kind: str, days: int, *, on: dt.date) -> None:

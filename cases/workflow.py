@@ -155,7 +155,7 @@ CHECKS: dict[str, str] = {
     "handler_unit": "the accepting county itself or one of its stations",
     "transfer_target": "an active county-level unit other than the current department",
     "dispatch_target": "an active county-level unit below the dispatching department",
-    "duplicate_of": "another report the actor may see",
+    "duplicate_of": "another report the actor may see, by the same reporter about the same party",
     "own_attachments": "uploads of the consumer not yet on a case; at most 10 per case",
 }
 
@@ -221,6 +221,7 @@ class ActionSpec:
     extends: Extension | None = None
     visibility: str = Visibility.PUBLIC
     internal_data: tuple[str, ...] = ()  # event data keys left out of the public timeline
+    opens: str = ""  # the linked case the action opens (cases.services), for the docs
     guard: str = ""  # a named condition on the case (GUARDS)
     notify: bool = False  # tells the consumer (notifications.notices)
     articles: Mapping[str, str] = field(default_factory=dict)
@@ -502,7 +503,8 @@ COMPLAINT: tuple[ActionSpec, ...] = (
         (Status.MEDIATING,),
         params=(Param("note"),),
         note_param="note",
-        starts=(StartClock(ClockKind.CLUE_VERIFY, Period(working_days=15)),),
+        opens="report, verifying at the handling unit: its verify clock runs 15 working days "
+        "from today (the head may extend it once; `decide` meets it)",
         visibility=Visibility.INTERNAL,
         articles={Rules.O121: "o121 Art. 27"},
     ),
@@ -606,6 +608,8 @@ CONSULTATION: tuple[ActionSpec, ...] = (
         outcome=Outcome.CONVERTED,
         params=(Param("kind", ParamType.CHOICE, choices=(Kind.COMPLAINT, Kind.REPORT)),),
         meets=(ClockKind.ACCEPT, ClockKind.ANSWER),
+        opens="complaint or report (`kind`), submitted at the same department with its own "
+        "accept clock",
     ),
     *_consumer_actions(CONSULTATION_OPEN),
     *_supervision_actions(CONSULTATION_OPEN),

@@ -19,6 +19,7 @@ from accounts.models import User
 from api.main import api as ninja_api
 from cases.access import cases_visible_to
 from cases.api import CasePage
+from cases.deadlines import start_clock
 from cases.models import Case, ClockKind, Deadline, Kind, Outcome, Status
 from cases.presenters import SUMMARY_LENGTH, case_summary, summary_rows, with_summary
 from cases.rules import local_date
@@ -62,10 +63,17 @@ def cases(api, cast, tree) -> dict[str, Case]:
         "kens_own": file(api, cast.bob, department="330102"),
         "closed": file(api, cast.alice),
     }
-    # Diverted to Wenxin, mediating, a clue referred: an internal clock, late.
+    # Diverted to Wenxin, mediating, with the internal clock of a clue referred before clue
+    # verifications became linked reports, late.
     station = perform(made["station"], "accept", by=cast.ken, handler_unit=tree.station.code)
-    station = perform(station, "start_mediation", by=cast.sam)
-    made["station"] = perform(station, "refer_clue", by=cast.sam, note="发现涉嫌违法线索")
+    made["station"] = perform(station, "start_mediation", by=cast.sam)
+    start_clock(
+        made["station"],
+        kind=ClockKind.CLUE_VERIFY,
+        department=tree.station,
+        start=TODAY - dt.timedelta(days=30),
+        working_days=15,
+    )
     clue = Deadline.objects.filter(case=made["station"], kind=ClockKind.CLUE_VERIFY)
     set_clocks(clue, due=TODAY - dt.timedelta(days=3))
     # Held by the neighbour, still handled by a West Lake station.

@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from cases.deadlines import start_clock
 from cases.models import Case, ClockKind, Deadline, Kind
 from cases.services import perform
 from notifications.models import Notification
@@ -76,14 +77,35 @@ def test_staff_over_the_case_still_find_it_by_the_station_that_handles_it(api, c
 
 @pytest.fixture
 def clue_overdue(cast, diverted) -> Case:
-    """A violation clue was referred (诉转案, internal) and its verify clock is now late; the
-    public clocks are all on time."""
+    """A violation clue referred (诉转案) before clue verifications became linked reports kept
+    its internal clock on the complaint; that clock is now late, the public clocks on time."""
     case = perform(diverted, "start_mediation", by=cast.sam)
-    case = perform(case, "refer_clue", by=cast.sam, note="发现涉嫌违法线索")
+    start_clock(
+        case,
+        kind=ClockKind.CLUE_VERIFY,
+        department=case.handler_unit,
+        start=dt.date(2025, 12, 1),
+        working_days=15,
+    )
     set_clocks(
         Deadline.objects.filter(case=case, kind=ClockKind.CLUE_VERIFY), due=dt.date(2026, 1, 5)
     )
     return case
+
+
+def test_a_late_clue_verification_is_a_report_the_parties_do_not_see(api, cast, diverted):
+    case = perform(diverted, "start_mediation", by=cast.sam)
+    perform(case, "refer_clue", by=cast.sam, note="发现涉嫌违法线索")
+    report = Case.objects.get(linked_case=case, kind=Kind.REPORT)
+    set_clocks(Deadline.objects.filter(case=report), due=dt.date(2026, 1, 5))
+
+    for party in (cast.alice, cast.betty):
+        assert count(api, party, "?overdue=true") == 0
+        assert count(api, party, "?overdue=false") == 1  # the complaint alone
+        assert api.as_user(party).get(f"/api/v1/cases/{report.number}").status_code == 404
+    assert count(api, cast.ken, "?overdue=true") == 1  # the report
+    shown = api.as_user(cast.ken).get(f"/api/v1/cases/{report.number}").json()
+    assert [clock["overdue"] for clock in shown["deadlines"]] == [True]
 
 
 @pytest.mark.parametrize("who", ["alice", "betty"])

@@ -290,6 +290,22 @@ def test_the_now_flags_follow_every_mark_the_sweep_and_perform_make(cast, tree):
     assert_the_rollups_are_exact(units, periods)
 
 
+def test_a_clue_referred_in_mediation_counts_as_a_report_received_and_verifying(cast, tree):
+    moment = when(D(2026, 6, 1))
+    complaint = file(cast.hank, "complaint", by_phone("330106", moment), moment)
+    do(complaint, "accept", cast.ken, when(D(2026, 6, 2)))
+    do(complaint, "start_mediation", cast.ken, when(D(2026, 6, 2)))
+    do(complaint, "refer_clue", cast.ken, when(D(2026, 6, 3)), note="涉嫌销售不合格产品")
+
+    figures = overview(department=Department.objects.get(code="330106"), period=Period(*PERIODS[3]))
+    assert figures.total.received == {"complaint": 1, "report": 1, "consultation": 0}
+    assert {status: n for status, n in figures.total.open.items() if n} == {
+        "mediating": 1,
+        "verifying": 1,
+    }
+    assert_the_rollups_are_exact(["100000", "330106"], PERIODS[3:4])
+
+
 def test_the_upgrade_counts_the_flags_the_services_keep(lifecycle):
     """`recount_flags` (migration supervision 0006) writes the FLAGGED rows the services kept,
     and running it again changes nothing."""

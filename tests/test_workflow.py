@@ -171,7 +171,7 @@ SCENARIOS = {
         {"note": "涉嫌销售不合格产品"},
         Status.MEDIATING,
         visibility="internal",
-        clocks={"clue_verify": _open(dt.date(2026, 6, 25)), "mediate": _open(dt.date(2026, 8, 3))},
+        clocks={"mediate": _open(dt.date(2026, 8, 3))},  # the clue's clock: on a linked report
     ),
     "withdraw a complaint": Scenario(
         Kind.COMPLAINT,
@@ -682,15 +682,39 @@ def test_the_chain_verifies_after_many_actions(complaint, cast):
     assert verify_case_events(case) is None
 
 
-def test_the_clue_clock_is_shown_to_staff_but_not_to_the_consumer(complaint, cast):
-    from cases.presenters import case_payload
+def test_a_referred_clue_is_verified_as_a_linked_report_the_parties_never_see(complaint, cast):
+    from cases.access import cases_visible_to
 
-    case = act(complaint, "accept", cast.ken)
-    case = act(case, "start_mediation", cast.ken)
-    case = act(case, "refer_clue", cast.ken, note="线索")
+    case = act(complaint, "accept", cast.ken, handler_unit="330106001")
+    case = act(case, "start_mediation", cast.sam)
+    case = act(case, "refer_clue", cast.sam, on=dt.date(2026, 6, 3), note="涉嫌销售不合格产品")
 
-    consumer_kinds = {d["kind"] for d in case_payload(case, cast.alice)["deadlines"]}
-    staff_kinds = {d["kind"] for d in case_payload(case, cast.ken)["deadlines"]}
-    assert ClockKind.CLUE_VERIFY in staff_kinds
-    assert ClockKind.CLUE_VERIFY not in consumer_kinds
-    assert ClockKind.MEDIATE in consumer_kinds
+    report = Case.objects.get(linked_case=case)
+    assert (report.kind, report.status, report.rules) == (Kind.REPORT, Status.VERIFYING, Rules.O121)
+    assert (report.department_id, report.handler_unit_id) == ("330106", "330106001")
+    assert (report.consumer_id, report.respondent_id) == (None, case.respondent_id)
+    assert report.party_name == "杭州市西湖区市场监督管理局"  # the bureau reports, not the consumer
+    assert report.facts == "涉嫌销售不合格产品"
+    verify = Deadline.objects.get(case=report)
+    # 15 working days from the referral (the Dragon Boat Festival, 19 June, not counted)
+    assert (verify.kind, verify.started_on, verify.due) == (
+        ClockKind.VERIFY,
+        dt.date(2026, 6, 3),
+        dt.date(2026, 6, 25),
+    )
+    assert report.next_due == verify.due
+    assert case.events.last().data["new_case"] == report.number
+    assert [e.action for e in report.events.order_by("seq")] == ["submit", "accept"]
+    assert verify_case_events(report) is None
+    # Staff of the unit see it; the complainant and the business never do.
+    assert cases_visible_to(cast.sam).filter(pk=report.pk).exists()
+    assert not cases_visible_to(cast.alice).filter(pk=report.pk).exists()
+    assert not cases_visible_to(cast.betty).filter(pk=report.pk).exists()
+
+    # The mediation ends; the verification goes on, and is worked as any report.
+    act(case, "record_agreement", cast.sam, terms="退款", amount_recovered="10")
+    report = act(report, "extend", cast.helen, on=dt.date(2026, 6, 10), reason="需检验")
+    assert Deadline.objects.get(case=report).due == dt.date(2026, 7, 16)
+    report = act(report, "decide", cast.helen, decision="filed", note="立案")
+    assert (report.status, report.outcome) == (Status.CLOSED, Outcome.CASE_FILED)
+    assert Deadline.objects.get(case=report).met_at is not None

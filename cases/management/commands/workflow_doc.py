@@ -89,7 +89,7 @@ def _period(start: StartClock) -> str:
 
 def _clock(start: StartClock) -> str:
     text = f"start {start.kind} +{_period(start)}"
-    text += " from receipt" if start.from_receipt else ""
+    text += " from receipt (its arrival, when moved)" if start.from_receipt else ""
     return text + (f" if {start.when}" if start.when else "")
 
 
@@ -102,6 +102,7 @@ def _clocks(spec: ActionSpec) -> str:
     parts += [_clock(start) for start in spec.starts]
     if spec.extends is not None:
         parts.append(f"extend {spec.extends.kind} +{spec.extends.period} once")
+    parts += [f"opens a linked {spec.opens}"] if spec.opens else []
     return "; ".join(parts) or "—"
 
 
@@ -172,9 +173,24 @@ def _meeters(clock: str) -> list[str]:
     ]
 
 
+# Clocks an action starts on the linked case it opens (cases.services), not on its own case.
+LINKED_STARTS: dict[str, list[str]] = {
+    ClockKind.VERIFY: ["complaint.refer_clue (on the linked report, from the referral)"]
+}
+# Clocks no action starts any more; cases of the past keep theirs.
+RETIRED: dict[str, str] = {
+    ClockKind.CLUE_VERIFY: "none since `refer_clue` opens a linked report (its `verify`)"
+}
+
+
 def _deadline_row(clock: str) -> str:
     starters = _starters(clock)
-    started = [f"{name}{' (from receipt)' if s.from_receipt else ''}" for name, s in starters]
+    started = [
+        f"{name}{' (from receipt: its arrival, when moved)' if s.from_receipt else ''}"
+        for name, s in starters
+    ]
+    started += LINKED_STARTS.get(clock, [])
+    started += [RETIRED[clock]] if clock in RETIRED else []
     if clock in STARTED_AT_SUBMISSION:
         started.insert(0, "submission (from receipt)")
     periods = [str(starters[0][1].period_for(r)) if starters else "—" for r in Rules.values]
