@@ -323,6 +323,7 @@ DATA_LABELS: dict[str, Any] = {
     "kind": _("转为"),
     "new_case": _("新案件"),
     "converted_from": _("由咨询转来"),
+    "referred_from": _("由投诉调解中移交（诉转案）"),
     "due": _("限期"),
     "satisfaction": _("满意度"),
     "resolved": _("问题是否解决"),
