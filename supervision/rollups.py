@@ -388,16 +388,19 @@ def counting_marks(case_ids: Sequence[int]) -> Iterator[None]:
     a case before its clocks), read their FLAGGED rows, and after the change write the
     difference. A change that touches no mark writes nothing."""
     ids = sorted(set(case_ids))
-    before = _flag_rows(ids, lock=True)
+    before = _flag_cells(ids, lock=True)
     yield
-    rows = _flag_rows(ids, lock=False)
-    for key, (n, amount) in before.items():
-        rows.add(key, -n, -amount)
+    change = _flag_cells(ids, lock=False)
+    change.subtract(before)
+    rows = Counts()
+    for (path, flag), n in change.items():
+        if n:
+            spread(path, Counts({(FLAGGED, NOW, flag): (n, ZERO)}), into=rows)
     upsert(rows)
 
 
-def _flag_rows(case_ids: list[int], *, lock: bool) -> Counts:
-    """The FLAGGED rows (after the hierarchy) of these cases as they stand."""
+def _flag_cells(case_ids: list[int], *, lock: bool) -> Counter[tuple[str, str]]:
+    """How many of these cases count under each (holder's path, flag) as they stand."""
     holders: dict[int, str] = {}
     for start in range(0, len(case_ids), BATCH):
         cases = Case.objects.filter(pk__in=case_ids[start : start + BATCH]).order_by("pk")
@@ -426,10 +429,7 @@ def _flag_rows(case_ids: list[int], *, lock: bool) -> Counts:
             for flag, on in ((OVERDUE_FLAG, overdue), (DUE_SOON_FLAG, due_soon)):
                 if on:
                     cells[(holders[case_id], flag)] += 1
-    rows = Counts()
-    for (path, flag), n in cells.items():
-        spread(path, Counts({(FLAGGED, NOW, flag): (n, ZERO)}), into=rows)
-    return rows
+    return cells
 
 
 def recount_flags() -> int:
