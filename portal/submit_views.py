@@ -217,6 +217,8 @@ def _move(
         save_draft(request.session, draft)
         return redirect(step_url(draft.kind, before))
     if action == "lookup":
+        if not str(form.data.get("lookup_address", "")).strip():
+            messages.error(request, _("请填写要查找的地址。"))
         draft.forget_visit(step.slug)
         save_draft(request.session, draft)
         return redirect(step_url(draft.kind, step))

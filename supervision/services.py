@@ -65,6 +65,12 @@ class InvalidInput(SupervisionError):
     code = "invalid"
 
 
+class IdempotencyMismatch(InvalidInput):
+    """An Idempotency-Key already used for another body (the code the case endpoints answer)."""
+
+    code = "idempotency_mismatch"
+
+
 def order_days() -> int:
     """Working days a unit has to answer an order; read at call time so tests and provinces can
     change it without a restart."""
@@ -205,7 +211,7 @@ def _request_hash(**values: Any) -> str:
 def _replay(by: User, key: str, request_hash: str) -> SupervisionOrder | None:
     first = SupervisionOrder.objects.filter(created_by=by, idempotency_key=key).first()
     if first is not None and first.request_hash != request_hash:
-        raise InvalidInput(
+        raise IdempotencyMismatch(
             _("该幂等键已用于内容不同的另一次提交。"),
             fields={"Idempotency-Key": [_("已用于另一次提交。")]},
         )

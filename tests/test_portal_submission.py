@@ -222,6 +222,13 @@ def test_an_address_lookup_offers_its_county(alice):
     assert "您输入的地址" in html
 
 
+def test_looking_up_an_empty_address_asks_for_one(alice):
+    response = alice.post("/consultations/new/", {"nav": "lookup", "lookup_address": "  "})
+    html = alice.get(response["Location"]).content.decode()
+
+    assert "请填写要查找的地址" in html
+
+
 def test_an_unrecognised_address_says_so_and_offers_the_code_input(alice):
     alice.post("/complaints/new/", respondent_step(respondent_address="火星基地1号"))
 

@@ -255,6 +255,7 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_order(api, cast
     assert (first.status_code, retry.status_code) == (201, 201)
     assert first.json()["id"] == retry.json()["id"]
     assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_mismatch"  # as the case endpoints say
     assert Order.objects.count() == 1
 
 
