@@ -33,7 +33,7 @@ from cases.deadlines import (
     start_clock,
 )
 from cases.events import append_event
-from cases.models import Case, Deadline, Kind, Status, Visibility
+from cases.models import Case, ClockKind, Deadline, Kind, Status, Visibility
 from cases.numbering import assign_number, placeholder_number
 from cases.rules import local_date, rules_for
 from cases.workflow import (
@@ -217,7 +217,23 @@ def _choice(param: Param, value: Any, case: Case, by: User) -> str:
     options = param.choices_for(case.rules)
     if value not in options:
         raise _ParamError(_("不是可选的值。"), choices=options)
+    time_limit = param.choices_from == "termination_grounds" and value == TIME_LIMIT_GROUND
+    if time_limit and not _mediation_time_is_up(case):
+        raise _ParamError(_("调解期限尚未届满，不能以此为由终止调解。"), choices=options)
     return str(value)
+
+
+TIME_LIMIT_GROUND = "time_limit"
+
+
+def _mediation_time_is_up(case: Case) -> bool:
+    """The ground "time limit" (o20 Art. 21: 45 working days; o121 Art. 23: 60 days) holds once
+    the running mediation clock's last day has come: not before, and not while it is paused."""
+    return (
+        open_clocks(case, ClockKind.MEDIATE)
+        .filter(paused_since__isnull=True, due__lte=local_date(timezone.now()))
+        .exists()
+    )
 
 
 def _decimal(param: Param, value: Any, case: Case, by: User) -> Decimal:

@@ -258,3 +258,24 @@ def test_a_report_is_not_a_duplicate_of_another_reporters_report(cast):
         act(bobs, "mark_duplicate", by=cast.ken, on=D(2026, 6, 2), of=alices.number)
     assert "of" in raised.value.fields
     assert Case.objects.get(pk=bobs.pk).status == Status.SUBMITTED
+
+
+def test_the_time_limit_ground_waits_for_the_last_day_of_mediation(cast):
+    """o121 Art. 23 (o20 Art. 21): a mediation ends on the ground "time limit" only once its 60
+    days (45 working days) have run; not before, and not while the clock is paused."""
+    case = mediating(cast, received_on=D(2026, 6, 1), accepted_on=D(2026, 6, 2))
+    last_day = open_clock(case, ClockKind.MEDIATE).due
+    ground = {"ground": "time_limit", "note": "调解期限届满"}
+
+    with pytest.raises(InvalidParams) as early:
+        act(case, "terminate", by=cast.ken, on=last_day - dt.timedelta(days=1), **ground)
+    assert "ground" in early.value.fields
+    case = act(case, "pause", by=cast.ken, on=last_day - dt.timedelta(days=5), reason="送检")
+    with pytest.raises(InvalidParams):
+        act(case, "terminate", by=cast.ken, on=last_day, **ground)  # paused: the limit waits
+    case = act(case, "resume", by=cast.ken, on=last_day)
+    last_day = open_clock(case, ClockKind.MEDIATE).due
+
+    ended = act(case, "terminate", by=cast.ken, on=last_day, **ground)
+
+    assert (ended.status, ended.outcome) == (Status.CLOSED, Outcome.TERMINATED)

@@ -381,6 +381,8 @@ def test_every_termination_ground_per_rules(rules, ground, cast, tree):
     case = act(case, "accept", cast.ken, on=day)
 
     if ground in RULESETS[rules].termination_grounds:
+        if ground == "time_limit":  # only once the mediation's time is up
+            day = Deadline.objects.get(case=case, kind=ClockKind.MEDIATE).due
         case = act(case, "terminate", cast.ken, on=day, ground=ground, note="见告知书")
         assert case.outcome == Outcome.TERMINATED
     else:
