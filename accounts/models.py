@@ -21,14 +21,14 @@ class User(AbstractUser):
     """One account per person. Consumers sign in with their phone as username; staff have
     memberships; business users point at their business."""
 
-    real_name = models.CharField(_("real name"), max_length=50, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, null=True, blank=True, unique=True)
+    real_name = models.CharField(_("真实姓名"), max_length=50, blank=True)
+    phone = models.CharField(_("手机号"), max_length=20, null=True, blank=True, unique=True)
     # GB 11643 ID number: ciphertext (Fernet) for display/export, keyed hash for uniqueness.
     id_number_encrypted = models.TextField(blank=True, default="", editable=False)
     id_number_hash = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
     )
-    is_verified = models.BooleanField(_("real-name verified"), default=False)
+    is_verified = models.BooleanField(_("已实名认证"), default=False)
     business = models.ForeignKey(
         "businesses.Business",
         on_delete=models.SET_NULL,
@@ -36,13 +36,13 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
     )
-    notify_sms = models.BooleanField(_("notify me by SMS"), default=True)
+    notify_sms = models.BooleanField(_("短信通知我"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["id"]
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
 
     @property
     def display_name(self) -> str:
@@ -68,8 +68,8 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "department"], name="one_membership_per_dept")
         ]
-        verbose_name = _("membership")
-        verbose_name_plural = _("memberships")
+        verbose_name = _("部门岗位")
+        verbose_name_plural = _("部门岗位")
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.department_id}: {','.join(self.roles)}"

@@ -7,11 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Business(models.Model):
-    name = models.CharField(_("name"), max_length=200, db_index=True)
+    name = models.CharField(_("名称"), max_length=200, db_index=True)
     uscc = models.CharField(
-        _("unified social credit code"), max_length=18, blank=True, db_index=True
+        _("统一社会信用代码"), max_length=18, blank=True, db_index=True
     )
-    address = models.CharField(_("address"), max_length=300, blank=True)
+    address = models.CharField(_("地址"), max_length=300, blank=True)
     county = models.ForeignKey(
         "departments.Department",
         on_delete=models.SET_NULL,
@@ -19,8 +19,8 @@ class Business(models.Model):
         blank=True,
         related_name="+",
     )
-    is_platform = models.BooleanField(_("third-party trading platform"), default=False)
-    odr_enrolled = models.BooleanField(_("enrolled in ODR"), default=False)
+    is_platform = models.BooleanField(_("第三方交易平台"), default=False)
+    odr_enrolled = models.BooleanField(_("已加入在线消费纠纷解决（ODR）"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -32,8 +32,8 @@ class Business(models.Model):
                 fields=["uscc"], condition=~models.Q(uscc=""), name="one_business_per_uscc"
             )
         ]
-        verbose_name = _("business")
-        verbose_name_plural = _("businesses")
+        verbose_name = _("经营者")
+        verbose_name_plural = _("经营者")
 
     def __str__(self) -> str:
         return self.name

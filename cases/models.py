@@ -57,14 +57,14 @@ class Channel(models.TextChoices):
 class Case(models.Model):
     # Unique through Meta.constraints: one index, without the pattern-ops twin a unique field
     # gets on PostgreSQL (numbers are looked up whole, never by prefix).
-    number = models.CharField(_("case number"), max_length=32)
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    number = models.CharField(_("案件编号"), max_length=32)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
     status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
+        _("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
     )
-    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
-    rules = models.CharField(_("rules"), max_length=8, choices=Rules.choices)
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    outcome = models.CharField(_("办理结果"), max_length=16, choices=Outcome.choices, blank=True)
+    rules = models.CharField(_("适用规章"), max_length=8, choices=Rules.choices)
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
     # Where the case is now (the department whose intake or handler holds it) and who handles it.
     # Foreign keys without an index of their own lead a composite index in Meta.indexes.
     department = models.ForeignKey(
@@ -78,7 +78,7 @@ class Case(models.Model):
         related_name="handled_cases",
         db_index=False,
     )
-    received_at = models.DateTimeField(_("received at"), db_index=True)
+    received_at = models.DateTimeField(_("接收时间"), db_index=True)
 
     # The consumer account the case belongs to (null when a hotline caller has no account).
     consumer = models.ForeignKey(
@@ -93,9 +93,9 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     # The complainant / reporter as recorded on the case (snapshot; a hotline caller's details).
-    party_name = models.CharField(_("name"), max_length=50)
-    party_phone = models.CharField(_("phone"), max_length=20)
-    party_address = models.CharField(_("mailing address"), max_length=300, blank=True)
+    party_name = models.CharField(_("姓名"), max_length=50)
+    party_phone = models.CharField(_("联系电话"), max_length=20)
+    party_address = models.CharField(_("通信地址"), max_length=300, blank=True)
 
     respondent = models.ForeignKey(
         "businesses.Business",
@@ -104,25 +104,25 @@ class Case(models.Model):
         blank=True,
         related_name="cases",
     )
-    respondent_name = models.CharField(_("respondent"), max_length=200, blank=True)
-    respondent_uscc = models.CharField(_("USCC"), max_length=18, blank=True)
-    respondent_address = models.CharField(_("respondent address"), max_length=300, blank=True)
-    platform_name = models.CharField(_("platform"), max_length=200, blank=True)
-    platform_address = models.CharField(_("platform address"), max_length=300, blank=True)
+    respondent_name = models.CharField(_("被投诉举报方"), max_length=200, blank=True)
+    respondent_uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    respondent_address = models.CharField(_("被投诉举报方地址"), max_length=300, blank=True)
+    platform_name = models.CharField(_("平台"), max_length=200, blank=True)
+    platform_address = models.CharField(_("平台地址"), max_length=300, blank=True)
 
-    category = models.CharField(_("category"), max_length=20, blank=True)
+    category = models.CharField(_("类别"), max_length=20, blank=True)
     amount = models.DecimalField(
-        _("amount involved"), max_digits=14, decimal_places=2, null=True, blank=True
+        _("涉及金额"), max_digits=14, decimal_places=2, null=True, blank=True
     )
-    occurred_on = models.DateField(_("occurred on"), null=True, blank=True)
-    facts = models.TextField(_("facts"), blank=True)
-    demand = models.TextField(_("demand"), blank=True)
-    notify_me = models.BooleanField(_("tell me the decision"), default=False)
-    answer = models.TextField(_("answer"), blank=True)
+    occurred_on = models.DateField(_("发生日期"), null=True, blank=True)
+    facts = models.TextField(_("事实"), blank=True)
+    demand = models.TextField(_("诉求"), blank=True)
+    notify_me = models.BooleanField(_("告知我是否立案"), default=False)
+    answer = models.TextField(_("答复"), blank=True)
 
-    is_major = models.BooleanField(_("major or difficult"), default=False)
+    is_major = models.BooleanField(_("重大疑难"), default=False)
     # Set while the clocks are paused for testing or appraisal (workflow `pause` / `resume`).
-    paused_since = models.DateField(_("clocks paused since"), null=True, blank=True)
+    paused_since = models.DateField(_("计时中止日"), null=True, blank=True)
     amount_recovered = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     satisfaction = models.PositiveSmallIntegerField(null=True, blank=True)
     resolved = models.BooleanField(null=True, blank=True)

@@ -39,17 +39,17 @@ class Department(models.Model):
     """A market-regulation department. `code` is GB/T 2260 (six digits) or county code + 3 for
     stations; `path` is the codes from national down to this one, each followed by '/'."""
 
-    code = models.CharField(_("code"), max_length=12, primary_key=True)
-    name = models.CharField(_("name"), max_length=100)
-    level = models.CharField(_("level"), max_length=10, choices=Level.choices, db_index=True)
+    code = models.CharField(_("代码"), max_length=12, primary_key=True)
+    name = models.CharField(_("名称"), max_length=100)
+    level = models.CharField(_("级别"), max_length=10, choices=Level.choices, db_index=True)
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
     path = models.CharField(max_length=80, db_index=True, editable=False)
     # County-level competence (complaints must go to one): counties, and the few prefecture-level
     # cities that have no county below them (e.g. 东莞, 中山, 儋州, 嘉峪关).
-    is_county_level = models.BooleanField(_("county-level unit"), default=False)
-    is_active = models.BooleanField(_("active"), default=True)
+    is_county_level = models.BooleanField(_("县级单位"), default=False)
+    is_active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,8 +57,8 @@ class Department(models.Model):
 
     class Meta:
         ordering = ["code"]
-        verbose_name = _("department")
-        verbose_name_plural = _("departments")
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
         indexes = [
             models.Index(
                 fields=["path"], name="dept_path_prefix", opclasses=["varchar_pattern_ops"]
