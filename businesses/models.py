@@ -8,9 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 class Business(models.Model):
     name = models.CharField(_("名称"), max_length=200, db_index=True)
-    uscc = models.CharField(
-        _("统一社会信用代码"), max_length=18, blank=True, db_index=True
-    )
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, db_index=True)
     address = models.CharField(_("地址"), max_length=300, blank=True)
     county = models.ForeignKey(
         "departments.Department",
