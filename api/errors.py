@@ -12,6 +12,8 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -67,10 +69,48 @@ def _field_name(loc: list[Any]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 
+# pydantic's own messages are English ("Field required"): the common ones in the platform's
+# language (Chinese first, English from the catalogue); the project's own validators already
+# speak Chinese and keep their message.
+_MOMENT = gettext_lazy("时间应为带时区的 ISO 8601 格式，例如 2026-11-20T09:30:00+08:00。")
+_MESSAGES: dict[str, Promise] = {
+    "missing": gettext_lazy("此项为必填项。"),
+    "string_type": gettext_lazy("应为文本。"),
+    "int_type": gettext_lazy("应为整数。"),
+    "int_parsing": gettext_lazy("应为整数。"),
+    "int_from_float": gettext_lazy("应为整数。"),
+    "bool_type": gettext_lazy("应为 true 或 false。"),
+    "bool_parsing": gettext_lazy("应为 true 或 false。"),
+    "float_type": gettext_lazy("应为数字。"),
+    "float_parsing": gettext_lazy("应为数字。"),
+    "decimal_type": gettext_lazy("应为数字。"),
+    "decimal_parsing": gettext_lazy("应为数字。"),
+    "list_type": gettext_lazy("应为列表。"),
+    "dict_type": gettext_lazy("应为 JSON 对象。"),
+    "model_type": gettext_lazy("应为 JSON 对象。"),
+    "model_attributes_type": gettext_lazy("应为 JSON 对象。"),
+    "date_type": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
+    "date_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
+    "date_from_datetime_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
+    "date_from_datetime_inexact": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
+    "datetime_type": _MOMENT,
+    "datetime_parsing": _MOMENT,
+    "datetime_from_date_parsing": _MOMENT,
+    "string_too_long": gettext_lazy("文本过长。"),
+    "too_long": gettext_lazy("项目过多。"),
+    "extra_forbidden": gettext_lazy("不接受该参数。"),
+}
+
+
+def _message(err: dict[str, Any]) -> str:
+    known = _MESSAGES.get(str(err.get("type", "")))
+    return str(known) if known is not None else str(err.get("msg"))
+
+
 def validation_fields(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for err in errors:
-        fields.setdefault(_field_name(list(err.get("loc", []))), []).append(str(err.get("msg")))
+        fields.setdefault(_field_name(list(err.get("loc", []))), []).append(_message(err))
     return fields
 
 

@@ -72,3 +72,20 @@ def test_an_escaped_backslash_before_u0000_is_ordinary_text(api, cast):
 def test_a_nul_in_the_query_or_path_is_a_400(api, cast):
     assert api.as_user(cast.ken).get("/api/v1/cases?q=a%00b").status_code == 400
     assert api.get("/api/v1/departments/3301%0006").status_code == 400
+
+
+def test_schema_errors_speak_the_platforms_language_not_pydantics(api, cast):
+    body = {"username": 13800000001}  # no password; a number where text goes
+
+    response = api.as_user(None).post_json("/api/v1/auth/token", body)
+    english = api.as_user(None).post_json("/api/v1/auth/token", body, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {
+        "username": ["应为文本。"],
+        "password": ["此项为必填项。"],
+    }
+    assert english.json()["error"]["fields"] == {
+        "username": ["Should be text."],
+        "password": ["This field is required."],
+    }
