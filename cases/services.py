@@ -39,6 +39,7 @@ from cases.rules import local_date, rules_for
 from cases.workflow import (
     ACCEPT_CLOCK,
     NOTICE_CLOCKS,
+    VERIFY_CLOCK,
     ActionSpec,
     Grant,
     Param,
@@ -627,15 +628,12 @@ def _open_clue_verification(complaint: Case, *, note: str, by: User, at: dt.date
         data={"handler_unit": unit.pk, "accepted_by": bureau.pk, **referred},
         at=at,
     )
-    accept = action_spec(Kind.REPORT, "accept")
-    assert accept is not None and accept.starts  # the report table's accept starts VERIFY
-    verify = accept.starts[0]
     start_clock(
         report,
-        kind=verify.kind,
+        kind=VERIFY_CLOCK.kind,
         department=unit,
         start=local_date(at),
-        working_days=verify.period_for(report.rules).working_days,
+        working_days=VERIFY_CLOCK.period_for(report.rules).working_days,
     )
     return report
 

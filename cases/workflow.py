@@ -247,6 +247,9 @@ REPORT_OPEN = (Status.SUBMITTED, Status.VERIFYING)
 CONSULTATION_OPEN = (Status.SUBMITTED,)
 RUNNING = (ClockKind.MEDIATE, ClockKind.VERIFY, ClockKind.CLUE_VERIFY)
 ACCEPT_CLOCK = StartClock(ClockKind.ACCEPT, Period(working_days=7))
+# A report is verified within 15 working days of its receipt there (CF Art. 18); a clue referred
+# from mediation opens a report with this clock from the referral (cases.services).
+VERIFY_CLOCK = StartClock(ClockKind.VERIFY, Period(working_days=15), from_receipt=True)
 ROUTING = (Role.INTAKE,)
 ARTICLE_JURISDICTION: dict[str, str] = {Rules.O20: "o20 Art. 12", Rules.O121: "o121 Art. 13, 14"}
 ARTICLE_CF18: dict[str, str] = {Rules.O20: "CF Art. 18", Rules.O121: "CF Art. 18"}
@@ -515,7 +518,7 @@ COMPLAINT: tuple[ActionSpec, ...] = (
 REPORT: tuple[ActionSpec, ...] = (
     _accept(
         Status.VERIFYING,
-        (StartClock(ClockKind.VERIFY, Period(working_days=15), from_receipt=True),),
+        (VERIFY_CLOCK,),
         ARTICLE_CF18,
     ),
     *_routing_actions(),

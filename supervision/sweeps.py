@@ -100,32 +100,32 @@ def mark_clocks(*, today: dt.date) -> tuple[int, int]:
         with transaction.atomic(), rollups.counting_marks(batch):
             # Counted in the rollups as clocks decided late, too.
             overdue += rollups.mark_overdue(today=today, case_ids=batch)
-            running = _running_clocks().filter(case_id__in=batch)
-            due_soon += running.filter(due__gte=today, due__lt=limit, due_soon=False).update(
-                due_soon=True
+            due_soon += (
+                _turning_due_soon(today, limit).filter(case_id__in=batch).update(due_soon=True)
             )
-            # Meeting or cancelling a clock clears its mark (cases.deadlines); a paused clock or
-            # one whose due date moved on (resumed, extended) loses it here.
-            _marked_due_soon().filter(case_id__in=batch).filter(
-                Q(due__gte=limit) | Q(paused_since__isnull=False)
-            ).update(due_soon=False)
+            _no_longer_due_soon(limit).filter(case_id__in=batch).update(due_soon=False)
     return due_soon, overdue
 
 
-def _marked_due_soon() -> QuerySet[Deadline]:
-    return Deadline.objects.filter(met_at__isnull=True, cancelled=False, due_soon=True)
+def _turning_due_soon(today: dt.date, limit: dt.date) -> QuerySet[Deadline]:
+    return _running_clocks().filter(due__gte=today, due__lt=limit, due_soon=False)
+
+
+def _no_longer_due_soon(limit: dt.date) -> QuerySet[Deadline]:
+    """Meeting or cancelling a clock clears its mark (cases.deadlines); a paused clock or one
+    whose due date moved on (resumed, extended) loses it here."""
+    marked = Deadline.objects.filter(met_at__isnull=True, cancelled=False, due_soon=True)
+    return marked.filter(Q(due__gte=limit) | Q(paused_since__isnull=False))
 
 
 def _cases_to_mark(today: dt.date, limit: dt.date) -> list[int]:
     """The cases with a clock that the marking changes (each part from its partial index): a
-    running clock to mark overdue or due soon, a marked one to un-mark."""
-    running = (
-        _running_clocks()
-        .filter(due__lt=limit)
-        .filter(Q(overdue=False, due__lt=today) | Q(due__gte=today, due_soon=False))
-    )
-    unmark = _marked_due_soon().filter(Q(due__gte=limit) | Q(paused_since__isnull=False))
-    ids = {*running.values_list("case_id", flat=True), *unmark.values_list("case_id", flat=True)}
+    running clock to mark overdue (the condition of `rollups.mark_overdue`) or due soon, a
+    marked one to un-mark."""
+    turning_overdue = _running_clocks().filter(overdue=False, due__lt=today)
+    ids: set[int] = set()
+    for clocks in (turning_overdue, _turning_due_soon(today, limit), _no_longer_due_soon(limit)):
+        ids.update(clocks.values_list("case_id", flat=True))
     return sorted(ids)
 
 

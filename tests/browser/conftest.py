@@ -13,10 +13,12 @@ then fails with "being accessed by other users", so the `browser` fixture closes
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import PASSWORD
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -55,3 +57,29 @@ def phone(browser, live_server) -> Iterator:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def signed_in(browser, live_server) -> Iterator[Callable]:
+    """Opens pages signed in as a user through the login page, in a language and a size."""
+    contexts = []
+
+    def open_as(username: str, *, viewport: dict[str, int], language: str = "zh-hans"):
+        context = browser.new_context(viewport=viewport, base_url=live_server.url)
+        context.add_cookies(
+            [{"name": "django_language", "value": language, "url": live_server.url}]
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.locator("input[name=username]").fill(username)
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_load_state()
+        assert "/accounts/login/" not in page.url
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

@@ -3,44 +3,15 @@ whole on a 375 px phone, and English pages without Chinese brackets and colons a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 
 from cases.intake import submit_case
 from cases.models import Kind
-from tests.conftest import PASSWORD
 from tests.test_supervision_factories import complaint_payload
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SMALL_PHONE = {"width": 375, "height": 812}
-
-
-@pytest.fixture
-def signed_in(browser, live_server) -> Iterator[Callable]:
-    """Opens a page of the given width and language, signed in through the login page."""
-    contexts = []
-
-    def open_as(username: str, *, language: str = "zh-hans", viewport=SMALL_PHONE):
-        context = browser.new_context(viewport=viewport, base_url=live_server.url)
-        context.add_cookies(
-            [{"name": "django_language", "value": language, "url": live_server.url}]
-        )
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto("/accounts/login/")
-        page.locator("input[name=username]").fill(username)
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_load_state()
-        assert "/accounts/login/" not in page.url
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 def beside(page, label_selector: str) -> bool:
@@ -59,7 +30,7 @@ def beside(page, label_selector: str) -> bool:
 
 
 def test_the_profile_checkbox_sits_beside_its_label_on_a_phone(signed_in, cast):
-    page = signed_in(cast.alice.username)
+    page = signed_in(cast.alice.username, viewport=SMALL_PHONE)
 
     page.goto("/accounts/profile/")
 
@@ -68,7 +39,7 @@ def test_the_profile_checkbox_sits_beside_its_label_on_a_phone(signed_in, cast):
 
 
 def test_the_hotline_checkbox_sits_beside_its_label_on_a_phone(signed_in, cast):
-    page = signed_in(cast.hank.username)
+    page = signed_in(cast.hank.username, viewport=SMALL_PHONE)
 
     page.goto("/staff/hotline/")
 
@@ -76,7 +47,7 @@ def test_the_hotline_checkbox_sits_beside_its_label_on_a_phone(signed_in, cast):
 
 
 def test_the_hotline_kinds_keep_each_word_on_one_line_at_375px(signed_in, cast):
-    page = signed_in(cast.hank.username)
+    page = signed_in(cast.hank.username, viewport=SMALL_PHONE)
 
     page.goto("/staff/hotline/")
 
@@ -109,7 +80,7 @@ def test_a_staff_case_page_in_english_has_no_chinese_brackets_around_names(signe
 
 
 def test_the_english_error_summary_uses_an_english_colon(signed_in, cast):
-    page = signed_in(cast.alice.username, language="en")
+    page = signed_in(cast.alice.username, viewport=SMALL_PHONE, language="en")
 
     page.goto("/complaints/new/")
     page.get_by_role("button", name="Next").click()

@@ -8,7 +8,7 @@ Screenshots go to /tmp/workbench_*.png for a person to look at.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import expect
@@ -16,7 +16,6 @@ from playwright.sync_api import expect
 from cases.intake import submit_case
 from cases.models import Case, Kind, Status
 from cases.services import perform
-from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,25 +23,9 @@ DESKTOP = {"width": 1440, "height": 1000}
 
 
 @pytest.fixture
-def desk(browser, live_server) -> Iterator[Callable]:
+def desk(signed_in) -> Callable:
     """Opens a desktop-sized page signed in as a user, through the login page."""
-    contexts = []
-
-    def open_as(username: str):
-        context = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto("/accounts/login/")
-        page.get_by_label("手机号或用户名").fill(username)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_load_state()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
+    return lambda username: signed_in(username, viewport=DESKTOP)
 
 
 def test_accept_divert_mediate_agree_and_the_consumer_rates_it(desk, cast, tree):
