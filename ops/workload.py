@@ -33,6 +33,7 @@ import marshal
 import math
 import multiprocessing
 import random
+import resource
 import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -50,6 +51,7 @@ from cases.rules import local_date
 from departments.models import NATIONAL_CODE, Department, Level
 from ops.bench import country, loading
 from ops.bench.country import CHANNEL_SHARES, CONSUMERS_PER_ONLINE_CASE, ONLINE, PROVINCE_SHARES
+from ops.bench.cpu import machine_cpu
 from ops.bench.lifecycle import CHUNK, Plan, build_chunk
 from ops.bench.loading import Row, Table
 from ops.bench.rows import (
@@ -236,6 +238,8 @@ class Summary:
     consumers: int = 0
     businesses: int = 0
     seconds: float = 0.0
+    # CPU seconds while it ran: this process and its workers ("python"), the whole machine.
+    cpu: dict[str, float] = field(default_factory=dict)
     first_id: int = 0
     notes: list[str] = field(default_factory=list)
     # Seconds: "chunks" (with the consumers and businesses), "indexes", "rollups".
@@ -536,14 +540,27 @@ def generate_workload(
             "generated cases anyway"
         )
     tables = _tables()
-    started = time.monotonic()
+    started, python_before, machine_before = time.monotonic(), _python_cpu(), machine_cpu()[0]
     try:
         with transaction.atomic():
             summary = _generate(tables, cases, seed, days, until, workers, progress)
     finally:
         _WORKER_STATE.clear()  # the plan and the rollup counts (hundreds of MB at 1M cases)
     summary.seconds = time.monotonic() - started
+    summary.cpu = {
+        "python": _python_cpu() - python_before,
+        "machine": machine_cpu()[0] - machine_before,
+    }
     return summary
+
+
+def _python_cpu() -> float:
+    """User and system CPU seconds of this process and of its ended children (the workers)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _generate(

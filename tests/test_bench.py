@@ -333,7 +333,14 @@ def test_the_report_puts_each_figure_beside_its_baseline_and_target(tmp_path):
                 "seconds": 0.1,
                 "cases_per_s": 12000,
                 "phases_s": {"chunks": 0.06, "indexes": 0.02, "rollups": 0.02},
-            }
+                "cpu_s": {"python": 0.1, "machine": 0.2},
+            },
+            "floor": {
+                "cases_per_s": 16000,
+                "copy_mb": 2,
+                "phases_s": {"copy": 0.04, "indexes": 0.01, "rollups": 0.01, "analyze": 0.0},
+                "machine_cpu_s": 0.1,
+            },
         },
         "intake": {
             "api": _load(320, 80),
@@ -382,6 +389,9 @@ def test_the_report_puts_each_figure_beside_its_baseline_and_target(tmp_path):
     assert "due_soon=5" in text
     generator = next(line for line in text.splitlines() if "postgresql generator" in line)
     assert "chunks 0.1 s" in generator and "12,000/s" in generator and "missed" in generator
+    assert "16,000/s" in generator and "0.750" in generator  # beside its floor, and the ratio
+    assert "python 0.1 s, machine 0.2 s" in text
+    assert "PostgreSQL alone loads the same rows from files (2 MB; copy 0.0 s" in text
     city = next(line for line in text.splitlines() if "workbench overdue, city" in line)
     assert "missed" in city
     assert text.count("met") >= 4

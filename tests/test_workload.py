@@ -28,7 +28,7 @@ from cases.numbering import format_number
 from cases.rules import SHANGHAI
 from departments.models import Department
 from ops import workload
-from ops.bench import country, digests, loading
+from ops.bench import country, digests, floor, loading
 from ops.bench.lifecycle import build_chunk, case_number
 from ops.bench.rows import CASE_COLUMNS, Rows, rollup_counts, rollup_text, spread_rollups
 from supervision import rollups
@@ -697,3 +697,47 @@ def test_the_rows_of_a_seed_are_those_fingerprinted(tree):
     digests_["rollups"].update("\n".join(sorted(lines)).encode())
 
     assert {name: digest.hexdigest() for name, digest in digests_.items()} == FINGERPRINTS
+
+
+# --- The generator's baseline: PostgreSQL alone loading the same rows ---------------------------
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY")
+def test_the_floor_loads_the_generated_rows_again_and_leaves_them_as_they_were(tree):
+    generate(cases=200)
+    before, indexes = snapshot(), _indexes()
+    rollup_rows = Rollup.objects.count()
+
+    measured = floor.measure(Case.objects.count())
+
+    assert snapshot() == before
+    assert _indexes() == indexes  # the dropped ones and the rollups' primary key are back
+    assert Rollup.objects.count() == rollup_rows and rollups.differences() == []
+    assert measured["rows"]["cases_case"] == 200
+    assert measured["rows"]["cases_caseevent"] == len(before["events"])
+    assert measured["rows"]["cases_deadline"] == len(before["clocks"])
+    assert measured["rows"]["supervision_rollup"] == rollup_rows
+    assert set(measured["phases_s"]) == {"copy", "indexes", "rollups", "analyze"}
+    assert measured["cases_per_s"] > 0 and measured["copy_mb"] >= 0
+
+
+def _indexes() -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) ORDER BY 1",
+            [list(floor.TABLES)],
+        )
+        return list(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="the refusal of other engines")
+def test_the_floor_is_measured_on_postgresql_only(db):
+    with pytest.raises(ValueError, match="PostgreSQL only"):
+        floor.measure(1)
+
+
+def test_the_generator_reports_its_cpu(tree):
+    summary = workload.generate_workload(cases=50, seed=3, until=UNTIL)
+
+    assert summary.cpu["python"] > 0
+    assert summary.cpu["machine"] >= 0

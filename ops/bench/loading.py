@@ -347,7 +347,7 @@ def deferred_indexes(tables: Sequence[str], *, enabled: bool) -> Iterator[list[s
         # Rows written earlier in the transaction may have deferred foreign-key checks pending,
         # and PostgreSQL refuses to change the indexes of a table with pending trigger events:
         # run those checks now, then defer again.
-        _run_deferred_checks(cursor)
+        run_deferred_checks(cursor)
         for name, _definition in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
     yield [name for name, _definition in indexes]
@@ -356,7 +356,7 @@ def deferred_indexes(tables: Sequence[str], *, enabled: bool) -> Iterator[list[s
             cursor.execute(definition)
 
 
-def _run_deferred_checks(cursor: CursorWrapper) -> None:
+def run_deferred_checks(cursor: CursorWrapper) -> None:
     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
@@ -375,11 +375,11 @@ def deferred_primary_key(table: str) -> Iterator[None]:
         )
         name, definition = cursor.fetchone()
         constraint = connection.ops.quote_name(name)
-        _run_deferred_checks(cursor)
+        run_deferred_checks(cursor)
         cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {constraint}")
     yield
     with connection.cursor() as cursor:
-        _run_deferred_checks(cursor)
+        run_deferred_checks(cursor)
         cursor.execute(f"ALTER TABLE {quoted} ADD CONSTRAINT {constraint} {definition}")
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ops.bench.figures import verdict
+from ops.bench.figures import ratio, verdict
 
 
 @dataclass(frozen=True)
@@ -211,18 +211,38 @@ def profiles(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def generator_lines(label: str, generated: dict[str, Any]) -> list[Line]:
-    """The generator's rate with the time of each phase (none when the data was reused)."""
+def generator_lines(
+    label: str, generated: dict[str, Any], floor: dict[str, Any] | None = None
+) -> list[Line]:
+    """The generator's rate with the time of each phase (none when the data was reused), beside
+    its baseline: PostgreSQL alone loading the same rows from files (`ops.bench.floor`)."""
     if "cases_per_s" not in generated:
         return []
     phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in
                        (generated.get("phases_s") or {}).items())  # fmt: skip
     target = TARGETS["generator"]
     rate = generated["cases_per_s"] if label == TARGETED else None
-    return [(f"{label} generator ({generated['seconds']:.1f} s: {phases})",
-             _num(generated["cases_per_s"], "/s", 0), "", "",
-             target.text if rate is not None else "",
-             _judge(rate, "generator") if rate is not None else "")]  # fmt: skip
+    base = floor.get("cases_per_s") if floor else None
+    lines: list[Line] = [
+        (f"{label} generator ({generated['seconds']:.1f} s: {phases})",
+         _num(generated["cases_per_s"], "/s", 0), _num(base, "/s", 0),
+         _num(ratio(generated["cases_per_s"], base) if base else None, "", 3),
+         target.text if rate is not None else "",
+         _judge(rate, "generator") if rate is not None else "")
+    ]  # fmt: skip
+    cpu = generated.get("cpu_s") or {}
+    if cpu:
+        lines.append((f"{label} generator CPU (python = the command and its workers)",
+                      ", ".join(f"{name} {seconds:.1f} s" for name, seconds in cpu.items()),
+                      "", "", "", ""))  # fmt: skip
+    if floor:
+        phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in
+                           (floor.get("phases_s") or {}).items())  # fmt: skip
+        lines.append((f"{label} floor: PostgreSQL alone loads the same rows from files "
+                      f"({floor['copy_mb']:,} MB; {phases}; machine CPU "
+                      f"{floor['machine_cpu_s']:.1f} s)",
+                      "", _num(base, "/s", 0), "", "", ""))  # fmt: skip
+    return lines
 
 
 def render(results: list[dict[str, Any]]) -> str:
@@ -239,7 +259,7 @@ def render(results: list[dict[str, Any]]) -> str:
             f"load {before.get('load_average')}, probe {before.get('python_probe_ms')} ms"
         )
         lines = intake_lines(result["target"], result["intake"]) if "intake" in result else []
-        lines += generator_lines(result["target"], gen)
+        lines += generator_lines(result["target"], gen, _get(result, "prepare", "floor"))
         if "reads" in result:
             lines += read_lines(result["reads"])
         if "sweep" in result:

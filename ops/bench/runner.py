@@ -23,7 +23,7 @@ from django.utils import timezone
 from cases.models import Case, Deadline
 from cases.rules import local_date
 from departments.models import NATIONAL_CODE, Department
-from ops.bench import intake, loadgen, reads
+from ops.bench import floor, intake, loadgen, reads
 from ops.bench.cpu import CpuWindow, Groups, descendants, postgres_pids
 from ops.bench.figures import Latency, cores_busy, cpu_ms_per_request, ratio
 from ops.bench.loadgen import LoadResult
@@ -56,6 +56,7 @@ class Options:
     redis_url: str = ""
     reuse: bool = False
     reads: bool = True
+    floor: bool = True  # the generator's baseline (`ops.bench.floor`), PostgreSQL only
 
 
 Progress = Callable[[str], None]
@@ -111,6 +112,9 @@ def prepare(options: Options, progress: Progress) -> dict[str, Any]:
         workers=os.cpu_count() or 1,
         progress=progress,
     )
+    if options.floor and connection.vendor == "postgresql":
+        progress(f"[{options.target}] the floor: PostgreSQL alone loads the same rows again")
+        prepared["floor"] = floor.measure(Case.objects.count())
     prepared["vacuum_s"] = vacuum()
     prepared["generated"] = {
         "cases": summary.cases,
@@ -120,6 +124,7 @@ def prepare(options: Options, progress: Progress) -> dict[str, Any]:
         "seconds": round(summary.seconds, 1),
         "cases_per_s": round(summary.rate),
         "phases_s": {name: round(seconds, 1) for name, seconds in summary.phases.items()},
+        "cpu_s": {name: round(seconds, 1) for name, seconds in summary.cpu.items()},
     }
     return prepared
 
