@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from cases.models import Rules
@@ -14,6 +15,20 @@ O121_FROM = dt.date(2026, 4, 15)
 def local_date(moment: dt.datetime) -> dt.date:
     """The calendar date in China of an aware datetime: deadlines count in Asia/Shanghai days."""
     return moment.astimezone(SHANGHAI).date()
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_day(value: object) -> dt.date | None:
+    """A date written YYYY-MM-DD (the API's one form), else None. `date.fromisoformat` alone
+    also takes "20261120", "2026-W48-1" and non-ASCII digits."""
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:  # 2026-02-30
+        return None
 
 
 def rules_for(received_at: dt.datetime) -> str:

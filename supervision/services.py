@@ -77,6 +77,9 @@ def order_days() -> int:
     return int(getattr(settings, "SUPERVISION_ORDER_DAYS", DEFAULT_ORDER_DAYS))
 
 
+MAX_DUE_DAYS = 90  # the latest due date a supervisor may give an order, in calendar days
+
+
 def default_due(today: dt.date) -> dt.date:
     return add_working_days(today, order_days())
 
@@ -190,6 +193,12 @@ def _clean_due(due: dt.date | None, today: dt.date) -> dt.date:
     if due < today:
         raise InvalidInput(
             _("答复期限不能早于今天。"), fields={"due": [_("应为今天或以后的日期。")]}
+        )
+    if due > today + dt.timedelta(days=MAX_DUE_DAYS):
+        # An order asks for an answer soon; a due date years away chases nobody.
+        raise InvalidInput(
+            _("答复期限不能晚于 %(n)d 天后。") % {"n": MAX_DUE_DAYS},
+            fields={"due": [_("应在今天起 %(n)d 天之内。") % {"n": MAX_DUE_DAYS}]},
         )
     return due
 

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from cases.models import Case, Channel, Deadline, Kind, Outcome, Status
-from cases.rules import SHANGHAI
+from cases.rules import SHANGHAI, parse_day
 from departments.models import Department
 from supervision import rollups
 from supervision.models import Rollup
@@ -74,9 +74,8 @@ LAST_DAY = dt.date(9999, 12, 30)
 def _parse(value: str | None, name: str, errors: dict[str, list[str]]) -> dt.date | None:
     if value in (None, ""):
         return None
-    try:
-        day = dt.date.fromisoformat(str(value))
-    except ValueError:
+    day = parse_day(value)
+    if day is None:
         errors[name] = [_("日期格式应为 YYYY-MM-DD。")]
         return None
     if not FIRST_DAY <= day <= LAST_DAY:
@@ -564,10 +563,9 @@ def _channel_behind(department: Department, period: Period, value: str) -> Query
 
 
 def _day_behind(department: Department, period: Period, value: str) -> QuerySet[Case]:
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise UnknownMetric(value) from exc
+    day = parse_day(value)
+    if day is None:
+        raise UnknownMetric(value)
     if not period.start <= day <= period.end:
         raise UnknownMetric(value)
     return received_cases(department, Period(day, day))

@@ -346,6 +346,8 @@ def test_without_a_token_it_is_401(api, cast):
         "?from=2023-05-31&to=2026-06-01",  # over three years
         "?from=2026-13-01",  # not a date
         "?to=yesterday",
+        "?from=20260501&to=20260601",  # compact: the API writes dates YYYY-MM-DD only
+        "?from=2026-W18-1",  # an ISO week date
     ],
 )
 def test_bad_periods_are_422(api, cast, query):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from cases.models import CaseEvent, Visibility
+from cases.rules import local_date
 from notifications.models import Notification
 from supervision.models import OrderKind, OrderStatus
 from supervision.models import SupervisionOrder as Order
@@ -235,6 +237,18 @@ def test_a_due_date_in_the_past_is_422(api, cast, complaint):
     response = create(api, cast.cathy, complaint.number, due="2020-01-01")
     assert response.status_code == 422
     assert "due" in response.json()["error"]["fields"]
+
+
+def test_a_due_date_more_than_90_days_away_is_422(api, cast, complaint):
+    today = local_date(timezone.now())  # the service's today: Shanghai's
+    late = (today + dt.timedelta(days=91)).isoformat()
+    response = create(api, cast.cathy, complaint.number, due=late)
+
+    assert response.status_code == 422
+    assert "90" in response.json()["error"]["fields"]["due"][0]
+    assert not Order.objects.exists()
+    last = (today + dt.timedelta(days=90)).isoformat()
+    assert create(api, cast.cathy, complaint.number, due=last).status_code == 201
 
 
 def test_a_given_due_date_is_kept(api, cast, complaint):
