@@ -24,6 +24,7 @@ from cases.deadlines import today as local_today
 from cases.events import append_event
 from cases.models import Case, Deadline, Visibility
 from cases.services import WorkflowError, perform
+from cases.text import clean_text
 from cases.workflow import action_spec, grant_for
 from departments.models import Department
 from supervision import alerts
@@ -176,7 +177,7 @@ def record_manual_order(
 
 
 def _clean_text(value: str, *, field: str, label: str) -> str:
-    text = (value or "").strip()
+    text = clean_text(value or "")
     if not text:
         raise InvalidInput(_("请填写%(label)s。") % {"label": label}, fields={field: [_("必填。")]})
     if len(text) > MAX_TEXT:

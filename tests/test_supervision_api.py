@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cases.models import CaseEvent, Visibility
 from cases.rules import local_date
+from cases.text import clean_text
 from notifications.models import Notification
 from supervision.models import OrderKind, OrderStatus
 from supervision.models import SupervisionOrder as Order
@@ -308,3 +309,17 @@ def test_a_large_but_possible_page_is_empty(api, cast):
     response = api.as_user(cast.ken).get("/api/v1/supervision/orders?page=1000")
     assert response.status_code == 200
     assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize("instructions", ["\u202e", "\u200b\u200e \ufeff", "\t\n"])
+def test_instructions_with_nothing_visible_are_422(api, cast, complaint, instructions):
+    response = create(api, cast.cathy, complaint.number, instructions=instructions)
+
+    assert response.status_code == 422
+    assert "instructions" in response.json()["error"]["fields"]
+    assert not Order.objects.exists()
+
+
+def test_visible_text_keeps_its_inner_marks():
+    assert clean_text("  \u200b请\u200d处理 ") == "\u200b请\u200d处理"
+    assert clean_text("\u202e\u2028\u3000") == ""
