@@ -3,7 +3,10 @@
 - a consumer sees the cases filed by or for their account;
 - a business user sees the complaints against their business (never reports, never consultations);
 - staff see the cases whose current department or handling unit lies in the subtree of a
-  department they are a member of (by materialised path);
+  department they are a member of (by materialised path), and, while an authority dispute is
+  open (管辖争议, o121 Art. 33), the cases whose holder named a department of that subtree as
+  the competent one: that department must read the case to agree or refuse, and the common
+  superior, above both, sees it already;
 - everyone else sees nothing, and a case they may not see does not exist for them (404).
 Every list, detail, export and count goes through `cases_visible_to` / `get_case_for`.
 """
@@ -57,24 +60,29 @@ HANDLER_IS_HOLDER: Exact = Exact(F("handler_unit_id"), F("department_id"))
 
 
 def held_or_handled(units: list[str] | None) -> Q:
-    """Cases whose current department or handling unit is one of `units` (None: every case).
-    On the foreign keys, so PostgreSQL combines the (department, ...) and (handler_unit, ...)
-    indexes instead of matching every case's path across two joins."""
+    """Cases whose current department or handling unit is one of `units`, or whose open
+    authority dispute names one of them (None: every case). On the foreign keys, so PostgreSQL
+    combines the (department, ...), (handler_unit, ...) and the small `case_disputed_with`
+    indexes instead of matching every case's path across joins."""
     if units is None:
         return Q(pk__isnull=False)
-    return Q(department_id__in=units) | Q(handler_unit_id__in=units)
+    return Q(department_id__in=units) | Q(handler_unit_id__in=units) | Q(disputed_with_id__in=units)
 
 
 def held_then_handled(units: list[str] | None) -> list[Q]:
     """`held_or_handled` as disjoint parts: held in `units`, then handled there but held
-    elsewhere. Counted part by part, each part is counted from one index without visiting the
-    rows, which an OR across two columns cannot be. The second part restates that its handler
-    is not its holder, so that it reads the small `case_handled_elsewhere` index."""
+    elsewhere, then named in an open authority dispute while held and handled elsewhere.
+    Counted part by part, each part is counted from one index without visiting the rows, which
+    an OR across several columns cannot be. The second part restates that its handler is not
+    its holder, so that it reads the small `case_handled_elsewhere` index; the third reads the
+    small `case_disputed_with`."""
     if units is None:
         return [Q(pk__isnull=False)]
     held = Q(department_id__in=units)
-    elsewhere = Q(handler_unit_id__in=units) & ~Q(HANDLER_IS_HOLDER)
-    return [held, elsewhere & ~held]
+    handled = Q(handler_unit_id__in=units)
+    elsewhere = handled & ~Q(HANDLER_IS_HOLDER)
+    disputed = Q(disputed_with_id__in=units)
+    return [held, elsewhere & ~held, disputed & ~held & ~handled]
 
 
 def _staff_filter(paths: list[str]) -> Q:
@@ -85,16 +93,17 @@ def _staff_filter(paths: list[str]) -> Q:
 
 
 def staff_condition(user: User) -> Q:
-    """The cases `user` sees as staff (held or handled in one of their subtrees); matches nothing
-    for a user without memberships. For filters that must answer staff and the public differently
-    (which unit handles a case, internal clocks)."""
+    """The cases `user` sees as staff (held, handled or named in an open authority dispute in
+    one of their subtrees); matches nothing for a user without memberships. For filters that
+    must answer staff and the public differently (which unit handles a case, internal clocks)."""
     return _staff_filter(staff_paths(user)) if user.is_authenticated else Q(pk__in=[])
 
 
 def visible_parts(user: User) -> list[Q]:
     """The condition of `cases_visible_to` as disjoint parts: held in one of the user's
-    subtrees, handled there while held elsewhere, then the user's own cases, then their
-    business's, each without the cases of the parts before it. For `count_parts`."""
+    subtrees, handled there while held elsewhere, named there in an open authority dispute
+    (`held_then_handled`), then the user's own cases, then their business's, each without the
+    cases of the parts before it. For `count_parts`."""
     if not user.is_authenticated:
         return []
     paths = staff_paths(user)
@@ -203,7 +212,7 @@ def get_case_for(user: User, number: str) -> Case:
     """The case if `user` may see it; Http404 otherwise (no existence leak)."""
     case = (
         cases_visible_to(user)
-        .select_related("department", "handler_unit", "respondent")
+        .select_related("department", "handler_unit", "respondent", "disputed_with")
         .filter(number=number)
         .first()
     )
@@ -212,9 +221,20 @@ def get_case_for(user: User, number: str) -> Case:
     return case
 
 
+def case_units(case: Case) -> list[Department]:
+    """The units through which staff see a case: its department, its handling unit, and the
+    department named in its open authority dispute."""
+    units = [case.department]
+    if case.handler_unit_id is not None and case.handler_unit is not None:
+        units.append(case.handler_unit)
+    if case.disputed_with_id is not None and case.disputed_with is not None:
+        units.append(case.disputed_with)
+    return units
+
+
 def memberships_over(user: User, case: Case) -> list[Membership]:
-    """The user's memberships whose subtree holds the case (its department or handling unit)."""
-    units = [case.department] + ([case.handler_unit] if case.handler_unit else [])
+    """The user's memberships whose subtree holds the case (`case_units`)."""
+    units = case_units(case)
     return [
         m
         for m in memberships_of(user)
@@ -236,6 +256,13 @@ def viewer_of(user: User, case: Case) -> Viewer:
     ):
         return Viewer.BUSINESS
     return Viewer.NONE
+
+
+def may_see_parties(user: User, case: Case, viewer: Viewer) -> bool:
+    """A complaint's co-complainants and agent, and the power of attorney among its files
+    (`parties`): the filing consumer and the staff over the case see them; the business
+    complained about never does (o121 Art. 37's care for the people who come forward)."""
+    return viewer == Viewer.STAFF or (viewer == Viewer.CONSUMER and case.consumer_id == user.pk)
 
 
 def handles_case(user: User, case: Case) -> bool:

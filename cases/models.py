@@ -121,6 +121,19 @@ class Case(models.Model):
     answer = models.TextField(_("答复"), blank=True)
 
     is_major = models.BooleanField(_("重大疑难"), default=False)
+    # An open authority dispute (管辖争议, o121 Art. 33): the department the holder holds
+    # competent, and whether it refused (then the common superior designates). Both are cleared
+    # when the dispute is settled, withdrawn or the case closes (`cases.services`).
+    disputed_with = models.ForeignKey(
+        "departments.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # Meta.indexes: a partial index holds only the disputed cases
+        verbose_name=_("管辖争议对方部门"),
+    )
+    dispute_refused = models.BooleanField(_("对方不同意管辖"), default=False)
     # Set while the clocks are paused for testing or appraisal (workflow `pause` / `resume`).
     paused_since = models.DateField(_("计时中止日"), null=True, blank=True)
     amount_recovered = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
@@ -172,6 +185,13 @@ class Case(models.Model):
                 include=["department", "handler_unit"],
                 condition=models.Q(status__in=["submitted", "accepted", "mediating", "verifying"]),
                 name="open_case_holder",
+            ),
+            # Few cases are disputed: the staff of the department named in an open authority
+            # dispute see the case (`cases.access`), read from this small index.
+            models.Index(
+                fields=["disputed_with"],
+                name="case_disputed_with",
+                condition=models.Q(disputed_with__isnull=False),
             ),
             # Few cases are linked: the index holds only those.
             models.Index(
@@ -238,6 +258,7 @@ class ClockKind(models.TextChoices):
     NOTIFY_DECISION = "notify_decision", _("立案告知期限")
     CLUE_VERIFY = "clue_verify", _("线索核查期限")
     ANSWER = "answer", _("答复期限")
+    SETTLE_AUTHORITY = "settle_authority", _("管辖协商期限")
 
 
 class Deadline(models.Model):

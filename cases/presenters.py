@@ -23,17 +23,24 @@ from django.utils.translation import gettext as _
 
 from accounts.identity import mask_phone
 from accounts.models import User
-from cases.access import Viewer, handles_case, staff_paths, viewer_of
+from cases.access import Viewer, case_units, handles_case, staff_paths, viewer_of
 from cases.categories import category_name
 from cases.documents import agreement_url
 from cases.models import Attachment, Case, CaseEvent, ClockKind, Deadline, Kind, Visibility
 from cases.rules import SHANGHAI, local_date
 from departments.models import Department
+from parties.presenters import hidden_files, parties_payload
 
 if TYPE_CHECKING:
     from cases.intake import Filing
 
-_DETAIL_RELATED = ("department__parent", "handler_unit__parent", "respondent")
+# The agent (a complaint's, if any) and their power of attorney come with the case's row.
+_DETAIL_RELATED = (
+    "department__parent",
+    "handler_unit__parent",
+    "respondent",
+    "agent__power_of_attorney",
+)
 
 
 def _detail_prefetches() -> list[Prefetch]:
@@ -109,7 +116,8 @@ def case_payload(case: Case, user: User) -> dict[str, Any]:
         "answer": case.answer or None,
         "notify_me": case.notify_me if case.kind == Kind.REPORT else None,
         "party": _party(case, user, viewer),
-        "attachments": [attachment_payload(a) for a in case.attachments.all()],
+        **parties_payload(user, case, viewer),
+        "attachments": _attachments(case, user, viewer),
         "deadlines": [_deadline(d) for d in case.deadlines.all() if staff or _is_public(d)],
         "timeline": _timeline(case, staff=staff),
         "allowed_actions": _allowed_actions(case, user, viewer),
@@ -127,6 +135,8 @@ def filed_payload(filing: Filing, user: User) -> dict[str, Any]:
         _hold(case, "events", [filing.event])
         _hold(case, "attachments", sorted(filing.attachments, key=lambda a: a.created_at))
         _hold(case, "deadlines", [filing.clock])
+        _hold(case, "co_complainants", filing.co_complainants)
+        Case.agent.related.set_cached_value(case, filing.agent)  # type: ignore[attr-defined]
     return case_payload(case, user)
 
 
@@ -191,6 +201,12 @@ def _party(case: Case, user: User, viewer: Viewer) -> dict[str, str]:
     }
 
 
+def _attachments(case: Case, user: User, viewer: Viewer) -> list[dict[str, Any]]:
+    """The case's files; a power of attorney only for those who may see the parties."""
+    hidden = hidden_files(user, case, viewer)
+    return [attachment_payload(a) for a in case.attachments.all() if a.pk not in hidden]
+
+
 def attachment_payload(attachment: Attachment) -> dict[str, Any]:
     return {
         "id": str(attachment.id),
@@ -202,7 +218,10 @@ def attachment_payload(attachment: Attachment) -> dict[str, Any]:
 
 
 # Clocks about internal work (a clue handed to enforcement) are not the consumer's business.
-INTERNAL_CLOCKS = frozenset({ClockKind.CLUE_VERIFY})
+# Clocks between the units, never shown to the consumer: the clue's verification and the
+# settling of an authority dispute (internal routing, WORKFLOW.md "Stations and the public
+# timeline").
+INTERNAL_CLOCKS = frozenset({ClockKind.CLUE_VERIFY, ClockKind.SETTLE_AUTHORITY})
 
 
 def _is_public(deadline: Deadline | OpenClock) -> bool:
@@ -304,8 +323,9 @@ def with_summary(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 
 def is_staff_over(user: User, case: Case) -> bool:
-    """The staff test of `viewer_of`, from the user's cached paths (no query per row)."""
-    units = [case.department] + ([case.handler_unit] if case.handler_unit else [])
+    """The staff test of `viewer_of`, from the user's cached paths (no query per row but for a
+    disputed case's other department)."""
+    units = case_units(case)
     return any(unit.path.startswith(path) for path in staff_paths(user) for unit in units)
 
 
@@ -344,6 +364,7 @@ _ROW_COLUMNS = (
     "channel",
     "department_id",
     "handler_unit_id",
+    "disputed_with_id",
     "received_at",
     "closed_at",
     "is_major",
@@ -390,7 +411,12 @@ def _summary_row(
 ) -> dict[str, Any]:
     """`case_summary` of one row of `summary_rows` (the header as `_header` writes it)."""
     department, handler = row["department_id"], row["handler_unit_id"]
-    staff = units.over(department) or (handler is not None and units.over(handler))
+    disputed = row["disputed_with_id"]
+    staff = (
+        units.over(department)
+        or (handler is not None and units.over(handler))
+        or (disputed is not None and units.over(disputed))
+    )
     return {
         "number": row["number"],
         "kind": row["kind"],
@@ -416,7 +442,11 @@ class _Units:
     written once for the page, and whether the viewer is staff over it (`is_staff_over`)."""
 
     def __init__(self, rows: list[dict[str, Any]], paths: list[str]) -> None:
-        codes = {row["department_id"] for row in rows} | {row["handler_unit_id"] for row in rows}
+        codes = {
+            code
+            for row in rows
+            for code in (row["department_id"], row["handler_unit_id"], row["disputed_with_id"])
+        }
         found = Department.objects.filter(code__in=codes - {None}).select_related("parent")
         self._units = {unit.code: unit for unit in found}
         self._over = {

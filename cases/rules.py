@@ -17,6 +17,11 @@ def local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(SHANGHAI).date()
 
 
+# The latest due date, in calendar days from today, a supervisor may give a unit (a manual
+# supervision order, by the API, the page or the workflow's `supervise` action): an order asks for
+# an answer soon, and a due date years away chases nobody.
+MAX_DUE_DAYS = 90
+
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -29,6 +34,15 @@ def parse_day(value: object) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:  # 2026-02-30
         return None
+
+
+_ISO_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
+
+
+def looks_like_moment(value: str) -> bool:
+    """Written as the API writes moments (2026-11-20T09:30...), which `datetime.fromisoformat`
+    alone does not require ("20261120T0930" passes it)."""
+    return _ISO_MOMENT.match(value) is not None
 
 
 def rules_for(received_at: dt.datetime) -> str:

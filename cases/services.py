@@ -35,7 +35,8 @@ from cases.deadlines import (
 from cases.events import append_event
 from cases.models import Case, ClockKind, Deadline, Kind, Status, Visibility
 from cases.numbering import assign_number, placeholder_number
-from cases.rules import local_date, rules_for
+from cases.rules import MAX_DUE_DAYS, local_date, parse_day, rules_for
+from cases.text import clean_text
 from cases.workflow import (
     ACCEPT_CLOCK,
     NOTICE_CLOCKS,
@@ -49,7 +50,9 @@ from cases.workflow import (
     actions_of,
     allowed_actions,
     decision_notice_on,
+    dispute_superior_code,
     grant_for,
+    refusal_message,
 )
 from departments.models import Department, Level
 from notifications import notices
@@ -137,7 +140,8 @@ def perform(
         grant = grant_for(spec, locked, by)
         if grant is None:
             raise InvalidAction(
-                _("当前状态下您不能执行此操作。"), allowed_actions=allowed_actions(locked, by)
+                refusal_message(spec, locked, by) or _("当前状态下您不能执行此操作。"),
+                allowed_actions=allowed_actions(locked, by),
             )
         clean = _clean(spec, locked, by, params)
         counted = rollups.snapshot(locked)
@@ -150,7 +154,7 @@ def _lock(case: Case) -> Case:
     # `of=("self",)`: PostgreSQL cannot lock the nullable side of the handler_unit join.
     return (
         Case.objects.select_for_update(of=("self",))
-        .select_related("department", "handler_unit", "consumer")
+        .select_related("department", "handler_unit", "consumer", "disputed_with")
         .get(pk=case.pk)
     )
 
@@ -193,11 +197,12 @@ def _clean(spec: ActionSpec, case: Case, by: User, raw: Mapping[str, Any]) -> di
 
 
 def _text(param: Param, value: Any, case: Case, by: User) -> str:
-    if not isinstance(value, str) or not value.strip():
+    text = clean_text(value) if isinstance(value, str) else ""
+    if not text:
         raise _ParamError(_("应为非空文本。"))
-    if len(value) > MAX_TEXT:
+    if len(text) > MAX_TEXT:
         raise _ParamError(_("文本过长（最多 %(n)d 字）。") % {"n": MAX_TEXT})
-    return value.strip()
+    return text
 
 
 def _department(param: Param, value: Any, case: Case, by: User) -> Department:
@@ -208,6 +213,8 @@ def _department(param: Param, value: Any, case: Case, by: User) -> Department:
     )
     if department is None:
         raise _ParamError(_("没有这个部门。"))
+    if param.check == "dispute_target":
+        department = department.county_bureau  # a station stands for its county bureau
     check, message = DEPARTMENT_CHECKS[param.check]
     if not check(department, case):
         raise _ParamError(str(message))
@@ -264,12 +271,12 @@ def _bool(param: Param, value: Any, case: Case, by: User) -> bool:
 
 
 def _date(param: Param, value: Any, case: Case, by: User) -> dt.date:
-    try:
-        day = dt.date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        day = None
-    if day is None or day < local_date(timezone.now()):
+    """A due date: from today to `MAX_DUE_DAYS` ahead (the only dates actions take)."""
+    day, today = parse_day(value), local_date(timezone.now())
+    if day is None or day < today:
         raise _ParamError(_("应为今天或以后的日期（YYYY-MM-DD）。"))
+    if day > today + dt.timedelta(days=MAX_DUE_DAYS):
+        raise _ParamError(_("应在今天起 %(n)d 天之内。") % {"n": MAX_DUE_DAYS})
     return day
 
 
@@ -348,10 +355,43 @@ def _dispatch_target_ok(unit: Department, case: Case) -> bool:
     )
 
 
+def _dispute_target_ok(unit: Department, case: Case) -> bool:
+    """Another active county-level unit, neither above nor below the holder: two departments on
+    a par, each with a common superior to designate between them (o121 Art. 33)."""
+    holder = case.department
+    return (
+        unit.is_active
+        and unit.is_county_level
+        and unit.pk != holder.pk
+        and not unit.is_within(holder)
+        and not holder.is_within(unit)
+    )
+
+
+def _designate_target_ok(unit: Department, case: Case) -> bool:
+    """Any active county-level unit below the common superior (usually one of the two)."""
+    superior = dispute_superior_code(case)
+    return (
+        superior is not None
+        and unit.is_active
+        and unit.is_county_level
+        and f"/{superior}/" in f"/{unit.path}"
+        and unit.pk != superior
+    )
+
+
 DEPARTMENT_CHECKS: dict[str, tuple[Callable[[Department, Case], bool], Promise]] = {
     "handler_unit": (_handler_unit_ok, gettext_lazy("承办单位应为本局或其下属市场监管所。")),
     "transfer_target": (_transfer_target_ok, gettext_lazy("应移送至另一个县级市场监管部门。")),
     "dispatch_target": (_dispatch_target_ok, gettext_lazy("应分送至本部门辖区内的县级部门。")),
+    "dispute_target": (
+        _dispute_target_ok,
+        gettext_lazy("应为本部门以外、与本部门互不隶属的县级市场监管部门。"),
+    ),
+    "designate_target": (
+        _designate_target_ok,
+        gettext_lazy("应指定本部门辖区内的县级市场监管部门。"),
+    ),
 }
 
 
@@ -362,6 +402,8 @@ def _apply(step: Step) -> None:
         _set(step, status=spec.result, outcome=spec.outcome_for(step.params))
     if spec.closes:
         _set(step, closed_at=step.now, paused_since=None)
+        if case.disputed_with_id is not None:  # closing ends an open authority dispute
+            _end_dispute(step)
     _set(step, version=case.version + 1)
     case.save(update_fields=[*dict.fromkeys(step.changed), "updated_at"])
     started = _move_clocks(step)
@@ -425,6 +467,52 @@ def _escalate(step: Step) -> None:
     step.data["from"] = step.case.department_id
     _set(step, department=parent)
     step.data["department"] = parent.code
+
+
+def _dispute(step: Step) -> None:
+    """The holder names the department it holds competent (o121 Art. 33); that department's
+    intake is told at once, and the event records the common superior who would designate."""
+    from supervision import alerts
+
+    named: Department = step.params["department"]
+    _set(step, disputed_with=named, dispute_refused=False)
+    step.data["superior"] = dispute_superior_code(step.case)
+    alerts.dispute_raised(step.case, named=named, reason=str(step.params["reason"]))
+
+
+def _refuse(step: Step) -> None:
+    """The named department holds itself not competent: the common superior is told to
+    designate (the settling clock keeps running until it does)."""
+    from supervision import alerts
+
+    _set(step, dispute_refused=True)
+    superior = dispute_superior_code(step.case)
+    step.data["superior"] = superior
+    if superior is not None:
+        alerts.dispute_refused(step.case, superior=superior, reason=str(step.params["reason"]))
+
+
+def _end_dispute(step: Step) -> None:
+    _set(step, disputed_with=None, dispute_refused=False)
+
+
+def _agree(step: Step) -> None:
+    """The named department accepts the case: it moves there, as a transfer does."""
+    named = step.case.disputed_with
+    assert named is not None  # the table's "unanswered" guard
+    step.data["from"] = step.case.department_id
+    step.data["department"] = named.code
+    _set(step, department=named)
+    _end_dispute(step)
+
+
+def _designate(step: Step) -> None:
+    """The common superior designates the competent department; the case moves there (or stays,
+    when it is the holder) with a new accept clock."""
+    step.data["from"] = step.case.department_id
+    step.data["superior"] = dispute_superior_code(step.case)
+    _set(step, department=step.params["department"])
+    _end_dispute(step)
 
 
 def _record_agreement(step: Step) -> None:
@@ -520,6 +608,11 @@ APPLIERS: dict[str, Callable[[Step], None]] = {
     "supplement": _supplement,
     "convert": _convert,
     "refer_clue": _refer_clue,
+    "dispute": _dispute,
+    "refuse": _refuse,
+    "agree": _agree,
+    "withdraw_dispute": _end_dispute,
+    "designate": _designate,
 }
 
 # --- Converting a consultation ----------------------------------------------------------------

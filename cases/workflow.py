@@ -14,12 +14,14 @@ from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.memberships import memberships_of
 from accounts.models import Membership, Role, User
 from cases.models import Case, ClockKind, Deadline, Kind, Outcome, Rules, Status, Visibility
+from cases.rules import local_date
 from departments.models import Department, Level
 
 # --- Time periods and the per-regulation rules ------------------------------------------------
@@ -156,6 +158,9 @@ CHECKS: dict[str, str] = {
     "transfer_target": "an active county-level unit other than the current department",
     "dispatch_target": "an active county-level unit below the dispatching department",
     "duplicate_of": "another report the actor may see, by the same reporter about the same party",
+    "dispute_target": "an active county-level unit (a station stands for its county) other than "
+    "the holder, neither above nor below it",
+    "designate_target": "an active county-level unit below the common superior",
     "own_attachments": "uploads of the consumer not yet on a case; at most 10 per case",
 }
 
@@ -174,6 +179,18 @@ class Scope(StrEnum):
     HOLDER = "holder"  # a member of the department holding the case (intake)
     HANDLER = "handler"  # a member of the handling unit or of its county bureau
     ABOVE = "above"  # a member of a department above the unit holding the case (supervision)
+    NAMED = "named"  # a member of the department named in the open authority dispute
+    SUPERIOR = "superior"  # a member of the common superior of the two disputing departments
+
+
+SCOPE_MEANINGS: dict[str, str] = {
+    Scope.HOLDER: "a member of the department holding the case",
+    Scope.HANDLER: "a member of the handling unit or of its county bureau",
+    Scope.ABOVE: "a member of a department above the unit holding the case",
+    Scope.PARTY: "the consumer the case belongs to",
+    Scope.NAMED: "a member of the department the holder named in an open authority dispute",
+    Scope.SUPERIOR: "a member of the lowest department above both disputing departments",
+}
 
 
 @dataclass(frozen=True)
@@ -222,7 +239,7 @@ class ActionSpec:
     visibility: str = Visibility.PUBLIC
     internal_data: tuple[str, ...] = ()  # event data keys left out of the public timeline
     opens: str = ""  # the linked case the action opens (cases.services), for the docs
-    guard: str = ""  # a named condition on the case (GUARDS)
+    guard: str | tuple[str, ...] = ""  # named conditions on the case (GUARDS), all must hold
     notify: bool = False  # tells the consumer (notifications.notices)
     articles: Mapping[str, str] = field(default_factory=dict)
 
@@ -239,6 +256,10 @@ class ActionSpec:
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
+    @property
+    def guard_names(self) -> tuple[str, ...]:
+        return (self.guard,) if isinstance(self.guard, str) and self.guard else tuple(self.guard)
+
 
 # --- The tables -------------------------------------------------------------------------------
 
@@ -250,11 +271,17 @@ ACCEPT_CLOCK = StartClock(ClockKind.ACCEPT, Period(working_days=7))
 # A report is verified within 15 working days of its receipt there (CF Art. 18); a clue referred
 # from mediation opens a report with this clock from the referral (cases.services).
 VERIFY_CLOCK = StartClock(ClockKind.VERIFY, Period(working_days=15), from_receipt=True)
+# Two departments that each hold the other competent have 7 working days to agree; then the
+# common superior designates (o121 Art. 33).
+SETTLE_CLOCK = StartClock(ClockKind.SETTLE_AUTHORITY, Period(working_days=7))
 ROUTING = (Role.INTAKE,)
 ARTICLE_JURISDICTION: dict[str, str] = {Rules.O20: "o20 Art. 12", Rules.O121: "o121 Art. 13, 14"}
 ARTICLE_CF18: dict[str, str] = {Rules.O20: "CF Art. 18", Rules.O121: "CF Art. 18"}
 ARTICLE_MEDIATION: dict[str, str] = {Rules.O20: "o20 Art. 21", Rules.O121: "o121 Art. 23"}
 ARTICLE_PAUSE: dict[str, str] = {Rules.O20: "o20 Art. 20", Rules.O121: "o121 Art. 22"}
+# o20 has no article of its own on disputes between departments: its Art. 12 (the upper level
+# decides when asked) is the basis there; o121 Art. 33 sets the 7 working days.
+ARTICLE_DISPUTE: dict[str, str] = {Rules.O20: "o20 Art. 12", Rules.O121: "o121 Art. 13, 33"}
 
 # The legal basis of each time limit (the deadline table in docs/workflow.md).
 CLOCK_ARTICLES: dict[str, dict[str, str]] = {
@@ -264,6 +291,7 @@ CLOCK_ARTICLES: dict[str, dict[str, str]] = {
     ClockKind.VERIFY: ARTICLE_CF18,
     ClockKind.CLUE_VERIFY: {Rules.O121: "o121 Art. 27"},
     ClockKind.NOTIFY_DECISION: {Rules.O20: "o20 Art. 31"},
+    ClockKind.SETTLE_AUTHORITY: {Rules.O121: "o121 Art. 33"},
 }
 # Met when every notice linked to them is delivered (notifications.tasks), not by an action.
 NOTICE_CLOCKS = (ClockKind.NOTIFY_TERMINATION, ClockKind.NOTIFY_DECISION)
@@ -293,6 +321,7 @@ def _routing_actions() -> tuple[ActionSpec, ...]:
                 Param("reason"),
             ),
             note_param="reason",
+            guard="undisputed",
             **common,
         ),
         ActionSpec(
@@ -300,21 +329,106 @@ def _routing_actions() -> tuple[ActionSpec, ...]:
             _("报请上级部门"),
             params=(Param("reason"),),
             note_param="reason",
-            guard="has_parent",
+            guard=("has_parent", "undisputed"),
             **common,
         ),
         ActionSpec(
             "dispatch",
             _("分送下级部门"),
             params=(Param("department", ParamType.DEPARTMENT, check="dispatch_target"),),
-            guard="above_county",
+            guard=("above_county", "undisputed"),
+            **common,
+        ),
+    )
+
+
+def _dispute_actions() -> tuple[ActionSpec, ...]:
+    """Authority disputes (管辖争议, o121 Art. 33; Art. 13: a lower level may ask the upper one).
+    The holder names the department it holds competent: its accept clock waits while the two
+    settle it (the 7 working days of agreement are the departments', not the consumer's). The
+    named department agrees (the case moves to it, as a transfer does) or refuses; once it has
+    refused or the 7 days have passed, the common superior designates the competent department.
+    The holder may withdraw the dispute and carry on. All internal routing."""
+    common: dict[str, Any] = {
+        "sources": (Status.SUBMITTED,),
+        "actor": ActorKind.STAFF,
+        "visibility": Visibility.INTERNAL,
+        "articles": ARTICLE_DISPUTE,
+    }
+    moves: dict[str, Any] = {"meets": (ClockKind.SETTLE_AUTHORITY,), "cancels": (ClockKind.ACCEPT,)}
+    return (
+        ActionSpec(
+            "dispute",
+            _("提出管辖争议"),
+            scope=Scope.HOLDER,
+            roles=ROUTING,
+            params=(
+                Param("department", ParamType.DEPARTMENT, check="dispute_target"),
+                Param("reason"),
+            ),
+            note_param="reason",
+            pauses=(ClockKind.ACCEPT,),
+            starts=(SETTLE_CLOCK,),
+            guard="undisputed",
+            **common,
+        ),
+        ActionSpec(
+            "agree",
+            _("同意管辖"),
+            scope=Scope.NAMED,
+            roles=ROUTING,
+            params=(Param("note", required=False),),
+            note_param="note",
+            starts=(ACCEPT_CLOCK,),
+            guard="unanswered",
+            **moves,
+            **common,
+        ),
+        ActionSpec(
+            "refuse",
+            _("不同意管辖"),
+            scope=Scope.NAMED,
+            roles=ROUTING,
+            params=(Param("reason"),),
+            note_param="reason",
+            guard="unanswered",
+            **common,
+        ),
+        ActionSpec(
+            "withdraw_dispute",
+            _("撤回管辖争议"),
+            scope=Scope.HOLDER,
+            roles=ROUTING,
+            params=(Param("reason", required=False),),
+            note_param="reason",
+            cancels=(ClockKind.SETTLE_AUTHORITY,),
+            resumes=(ClockKind.ACCEPT,),
+            guard="disputed",
+            **common,
+        ),
+        ActionSpec(
+            "designate",
+            _("指定管辖"),
+            scope=Scope.SUPERIOR,
+            roles=(Role.SUPERVISOR, Role.INTAKE),
+            params=(
+                Param("department", ParamType.DEPARTMENT, check="designate_target"),
+                Param("reason"),
+            ),
+            note_param="reason",
+            starts=(ACCEPT_CLOCK,),
+            guard="designation_due",
+            **moves,
             **common,
         ),
     )
 
 
 def _accept(
-    result: str, starts: tuple[StartClock, ...], articles: Mapping[str, str], guard: str = ""
+    result: str,
+    starts: tuple[StartClock, ...],
+    articles: Mapping[str, str],
+    guard: tuple[str, ...] = ("undisputed",),
 ) -> ActionSpec:
     """Accept and divert (分流): public as "accepted by the county bureau"; the station chosen
     is internal routing."""
@@ -419,6 +533,7 @@ def _reject() -> ActionSpec:
         ),
         note_param="reason",
         meets=(ClockKind.ACCEPT,),
+        guard="undisputed",
         notify=True,
         articles={Rules.O20: "o20 Art. 14, 15", Rules.O121: "o121 Art. 15, 16, 17"},
     )
@@ -458,10 +573,12 @@ COMPLAINT: tuple[ActionSpec, ...] = (
         Status.ACCEPTED,
         (StartClock(ClockKind.MEDIATE),),
         {Rules.O20: "o20 Art. 14, 21", Rules.O121: "o121 Art. 15, 23"},
-        guard="county_level",  # complaints are handled at county level (o121 Art. 13)
+        # Complaints are handled at county level (o121 Art. 13).
+        guard=("county_level", "undisputed"),
     ),
     _reject(),
     *_routing_actions(),
+    *_dispute_actions(),
     _handling(
         "start_mediation",
         _("开始调解"),
@@ -522,6 +639,7 @@ REPORT: tuple[ActionSpec, ...] = (
         ARTICLE_CF18,
     ),
     *_routing_actions(),
+    *_dispute_actions(),
     ActionSpec(
         "refer_out",
         _("告知向其他部门反映"),
@@ -534,6 +652,7 @@ REPORT: tuple[ActionSpec, ...] = (
         params=(Param("authority"), Param("note")),
         note_param="note",
         meets=(ClockKind.ACCEPT,),
+        guard="undisputed",
         notify=True,
     ),
     ActionSpec(
@@ -548,6 +667,7 @@ REPORT: tuple[ActionSpec, ...] = (
         params=(Param("of", ParamType.CASE_NUMBER, check="duplicate_of"),),
         meets=(ClockKind.ACCEPT,),
         internal_data=("of",),
+        guard="undisputed",
         articles={Rules.O121: "o121 Art. 35"},
     ),
     _handling(
@@ -669,6 +789,23 @@ def _not_extended(case: Case) -> bool:
     ).exists()
 
 
+def _designation_due(case: Case) -> bool:
+    """o121 Art. 33: the common superior designates once the departments failed to agree: the
+    named one refused, or the 7 working days of the settling clock have passed."""
+    if case.disputed_with_id is None:
+        return False
+    if case.dispute_refused:
+        return True
+    today = local_date(timezone.now())
+    return (
+        Deadline.objects.filter(
+            case=case, kind=ClockKind.SETTLE_AUTHORITY, met_at__isnull=True, cancelled=False
+        )
+        .filter(due__lt=today)
+        .exists()
+    )
+
+
 GUARDS: dict[str, tuple[str, Callable[[Case], bool]]] = {
     "county_level": ("the case is at a county-level unit", _county_level),
     "above_county": ("the case is above county level", _above_county),
@@ -681,6 +818,31 @@ GUARDS: dict[str, tuple[str, Callable[[Case], bool]]] = {
     "not_extended": ("the verify clock was not extended yet", _not_extended),
     "not_major": ("not marked major yet", lambda case: not case.is_major),
     "not_rated": ("not rated yet", lambda case: case.rated_at is None),
+    "undisputed": (
+        "no authority dispute is open",
+        lambda case: case.disputed_with_id is None,
+    ),
+    "disputed": ("an authority dispute is open", lambda case: case.disputed_with_id is not None),
+    "unanswered": (
+        "an authority dispute is open and the named department has not refused it",
+        lambda case: case.disputed_with_id is not None and not case.dispute_refused,
+    ),
+    "designation_due": (
+        "an authority dispute is open and the named department refused it or the 7 working "
+        "days to agree have passed",
+        _designation_due,
+    ),
+}
+# Why an action its actor could otherwise take is refused now, for the guards whose reason is
+# worth telling (the others get the general "not in this state").
+GUARD_MESSAGES: dict[str, Promise] = {
+    "undisputed": _(
+        "本案有尚未解决的管辖争议：请等待对方部门答复或共同上级部门指定管辖，或先撤回争议。"
+    ),
+    "unanswered": _("对方部门已表示不同意管辖，请等待共同上级部门指定管辖。"),
+    "designation_due": _(
+        "对方部门表示不同意管辖，或管辖协商期限（7 个工作日）届满后，方可指定管辖。"
+    ),
 }
 
 # --- Who may take an action now ---------------------------------------------------------------
@@ -705,11 +867,36 @@ def _holding_unit(case: Case) -> Department:
     return case.handler_unit or case.department
 
 
+def common_superior_code(first: Department, second: Department) -> str | None:
+    """The code of the lowest department above both (by materialised path); None when one lies
+    within the other (then there is no dispute between equals to settle)."""
+    a, b = first.ancestor_codes(), second.ancestor_codes()
+    shared = 0
+    while shared < min(len(a), len(b)) and a[shared] == b[shared]:
+        shared += 1
+    if shared == 0 or shared in (len(a), len(b)):
+        return None
+    return a[shared - 1]
+
+
+def dispute_superior_code(case: Case) -> str | None:
+    """The common superior of the holder and the department named in its open dispute."""
+    if case.disputed_with_id is None or case.disputed_with is None:
+        return None
+    return common_superior_code(case.department, case.disputed_with)
+
+
 def _qualifies(scope: Scope, membership: Membership, case: Case) -> bool:
     if scope == Scope.HOLDER:
         return membership.department_id == case.department_id
     if scope == Scope.HANDLER:
         return membership.department_id in _handler_units(case)
+    if scope == Scope.NAMED:
+        return case.disputed_with_id is not None and membership.department_id == (
+            case.disputed_with_id
+        )
+    if scope == Scope.SUPERIOR:
+        return membership.department_id == dispute_superior_code(case)
     holder = _holding_unit(case)
     return holder.path.startswith(membership.department.path) and membership.department_id != (
         holder.code
@@ -724,17 +911,34 @@ def _staff_grant(spec: ActionSpec, case: Case, user: User) -> Grant | None:
     return None
 
 
-def grant_for(spec: ActionSpec, case: Case, user: User) -> Grant | None:
-    """Whether `user` may take `spec` on `case` now, and on behalf of which unit."""
+def _unguarded_grant(spec: ActionSpec, case: Case, user: User) -> Grant | None:
+    """Whether `user` is the one to take `spec` in this state, the guards aside."""
     if not user.is_authenticated or case.status not in spec.sources:
         return None
     if spec.actor == ActorKind.CONSUMER:
-        grant = Grant(department=None) if case.consumer_id == user.pk else None
-    else:
-        grant = _staff_grant(spec, case, user)
-    if grant is None or (spec.guard and not GUARDS[spec.guard][1](case)):
+        return Grant(department=None) if case.consumer_id == user.pk else None
+    return _staff_grant(spec, case, user)
+
+
+def _failed_guard(spec: ActionSpec, case: Case) -> str | None:
+    return next((name for name in spec.guard_names if not GUARDS[name][1](case)), None)
+
+
+def grant_for(spec: ActionSpec, case: Case, user: User) -> Grant | None:
+    """Whether `user` may take `spec` on `case` now, and on behalf of which unit."""
+    grant = _unguarded_grant(spec, case, user)
+    if grant is None or _failed_guard(spec, case) is not None:
         return None
     return grant
+
+
+def refusal_message(spec: ActionSpec, case: Case, user: User) -> str | None:
+    """Why `user`, who would otherwise take `spec` now, may not: the first failing guard's
+    message when it has one (None: the general refusal fits)."""
+    if _unguarded_grant(spec, case, user) is None:
+        return None
+    failed = _failed_guard(spec, case)
+    return str(GUARD_MESSAGES[failed]) if failed in GUARD_MESSAGES else None
 
 
 def allowed_actions(case: Case, user: User) -> list[str]:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cases.models import Case, ClockKind, Deadline
+from departments.models import Department
 from notifications.models import Channel, Notification
 from notifications.outbox import messages, queue_all
 from supervision.models import AlertPreference, SupervisionOrder
@@ -109,6 +110,38 @@ def order_arrived(order: SupervisionOrder) -> int:
     )
 
 
+def dispute_raised(case: Case, *, named: Department, reason: str) -> int:
+    """Tell the department named in an authority dispute that it has 7 working days to agree or
+    refuse (o121 Art. 33); how many rows were written."""
+    facts = {"number": case.number, "from": case.department.name, "reason": reason}
+    return _send(
+        named.code,
+        case,
+        subject=_("管辖争议：案件 %(number)s") % facts,
+        body=_(
+            "%(from)s认为案件 %(number)s 应由本单位管辖，请在 7 个工作日内同意或说明不同意的"
+            "理由。理由：%(reason)s"
+        )
+        % facts,
+    )
+
+
+def dispute_refused(case: Case, *, superior: str, reason: str) -> int:
+    """Tell the common superior that the named department refused: it designates now."""
+    named = case.disputed_with.name if case.disputed_with is not None else ""
+    facts = {"number": case.number, "from": case.department.name, "named": named}
+    return _send(
+        superior,
+        case,
+        subject=_("待指定管辖：案件 %(number)s") % facts,
+        body=_(
+            "%(from)s与%(named)s就案件 %(number)s 的管辖发生争议，%(named)s不同意管辖，"
+            "请指定管辖。理由：%(reason)s"
+        )
+        % {**facts, "reason": reason},
+    )
+
+
 def _due_soon_text(clock: Deadline) -> dict[str, str]:
     facts = {
         "number": clock.case.number,
@@ -121,18 +154,29 @@ def _due_soon_text(clock: Deadline) -> dict[str, str]:
     }
 
 
+def _owing_units(clock: Deadline) -> list[str]:
+    """The units a clock due soon concerns: the one that owes it and, for the settling clock of
+    an authority dispute, the department named in it (its answer is what is due)."""
+    units = [clock.department_id]
+    named = clock.case.disputed_with_id
+    if clock.kind == ClockKind.SETTLE_AUTHORITY and named is not None and named not in units:
+        units.append(named)
+    return units
+
+
 def clock_due_soon(clock: Deadline) -> int:
-    """Alert the staff of the unit that owes the clock."""
-    return _send(clock.department_id, clock.case, **_due_soon_text(clock))
+    """Alert the staff of the units that owe the clock."""
+    return sum(_send(unit, clock.case, **_due_soon_text(clock)) for unit in _owing_units(clock))
 
 
 def clocks_due_soon(clocks: Sequence[Deadline]) -> int:
     """`clock_due_soon` for many clocks (with their `case` loaded), in order, written in bulk;
     how many rows were written."""
-    staff = receiving_staff_of({clock.department_id for clock in clocks})
+    staff = receiving_staff_of({unit for clock in clocks for unit in _owing_units(clock)})
     preferences = _preferences(user for users in staff.values() for user in users)
     rows: list[Notification] = []
     for clock in clocks:
-        unit_staff = staff.get(clock.department_id, [])
-        rows += _rows(unit_staff, preferences, clock.case, **_due_soon_text(clock))
+        for unit in _owing_units(clock):
+            unit_staff = staff.get(unit, [])
+            rows += _rows(unit_staff, preferences, clock.case, **_due_soon_text(clock))
     return len(queue_all(rows))

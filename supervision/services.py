@@ -23,6 +23,7 @@ from accounts.models import User
 from cases.deadlines import today as local_today
 from cases.events import append_event
 from cases.models import Case, Deadline, Visibility
+from cases.rules import MAX_DUE_DAYS
 from cases.services import WorkflowError, perform
 from cases.text import clean_text
 from cases.workflow import action_spec, grant_for
@@ -76,9 +77,6 @@ def order_days() -> int:
     """Working days a unit has to answer an order; read at call time so tests and provinces can
     change it without a restart."""
     return int(getattr(settings, "SUPERVISION_ORDER_DAYS", DEFAULT_ORDER_DAYS))
-
-
-MAX_DUE_DAYS = 90  # the latest due date a supervisor may give an order, in calendar days
 
 
 def default_due(today: dt.date) -> dt.date:
@@ -196,7 +194,6 @@ def _clean_due(due: dt.date | None, today: dt.date) -> dt.date:
             _("答复期限不能早于今天。"), fields={"due": [_("应为今天或以后的日期。")]}
         )
     if due > today + dt.timedelta(days=MAX_DUE_DAYS):
-        # An order asks for an answer soon; a due date years away chases nobody.
         raise InvalidInput(
             _("答复期限不能晚于 %(n)d 天后。") % {"n": MAX_DUE_DAYS},
             fields={"due": [_("应在今天起 %(n)d 天之内。") % {"n": MAX_DUE_DAYS}]},

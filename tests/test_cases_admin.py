@@ -220,7 +220,7 @@ def test_the_case_page_offers_the_actions_the_user_may_take_now(client, cast, we
     choices = [
         value for value, _label in response.context["perform_form"].fields["action"].widget.choices
     ]
-    assert choices == ["accept", "reject", "transfer", "escalate"]
+    assert choices == ["accept", "reject", "transfer", "escalate", "dispute"]
     assert "handler_unit（department，可选）" in page
 
 

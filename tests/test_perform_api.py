@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from cases.models import Case, Kind, Status
@@ -60,7 +62,7 @@ def test_an_action_not_allowed_now_is_409_with_the_allowed_actions(api, cast, co
     assert response.status_code == 409
     error = response.json()["error"]
     assert error["code"] == "invalid_action"
-    assert error["allowed_actions"] == ["accept", "reject", "transfer", "escalate"]
+    assert error["allowed_actions"] == ["accept", "reject", "transfer", "escalate", "dispute"]
     assert error["message"]
 
 
@@ -172,3 +174,31 @@ def test_a_station_officer_mediates_and_the_consumer_sees_the_county_bureau(
     assert response.status_code == 200
     timeline = api.as_user(cast.alice).get(f"/api/v1/cases/{complaint.number}").json()["timeline"]
     assert [step["department"] for step in timeline] == [tree.county.bureau_name] * 3
+
+
+@pytest.mark.parametrize(
+    "due",
+    [
+        "20270101",  # compact: the API writes dates YYYY-MM-DD only
+        (O121_DAY.date() + dt.timedelta(days=91)).isoformat(),  # an order is answered soon
+    ],
+)
+def test_a_supervise_due_date_out_of_form_or_range_is_422(api, cast, complaint, due):
+    body = {"action": "supervise", "instructions": "请尽快受理。", "due": due}
+
+    response = post(api, cast.cathy, complaint, {**body, "version": complaint.version})
+
+    assert response.status_code == 422
+    assert "due" in response.json()["error"]["fields"]
+    last = (O121_DAY.date() + dt.timedelta(days=90)).isoformat()
+    ok = post(api, cast.cathy, complaint, {**body, "due": last, "version": complaint.version})
+    assert ok.status_code == 200
+
+
+def test_a_note_with_nothing_visible_is_422(api, cast, complaint):
+    body = {"action": "supervise", "instructions": "\u202e\u200b", "version": complaint.version}
+
+    response = post(api, cast.cathy, complaint, body)
+
+    assert response.status_code == 422
+    assert "instructions" in response.json()["error"]["fields"]

@@ -383,7 +383,7 @@ def action_forms(response) -> set[str]:
 def test_the_intake_officer_gets_the_intake_forms_only(cast):
     case = complaint(cast.alice)
     page = signed_in(cast.ken).get(reverse("staff:case", args=[case.number]))
-    assert action_forms(page) == {"accept", "reject", "transfer", "escalate"}
+    assert action_forms(page) == {"accept", "reject", "transfer", "escalate", "dispute"}
     html = page.content.decode()
     assert "下一步：受理" in html  # the primary action
     assert 'value="330106001"' in html and "西湖区文新市场监管所" in html  # divert choices
@@ -407,7 +407,7 @@ def test_the_report_forms_follow_the_report_table(cast):
     tip = report(cast.bob)
     page = signed_in(cast.ken).get(reverse("staff:case", args=[tip.number]))
     assert action_forms(page) == {
-        "accept", "transfer", "escalate", "refer_out", "mark_duplicate",
+        "accept", "transfer", "escalate", "dispute", "refer_out", "mark_duplicate",
     }  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from cases.workflow import (
     Param,
     ParamType,
     action_spec,
+    dispute_superior_code,
 )
 from departments.models import Department, Level
 from workbench.selectors import SORTS, QueueFilters
@@ -102,6 +103,12 @@ PARAM_LABELS: dict[str, StrOrPromise] = {
     "instructions": _("督办要求"),
     "due": _("限期办结日期"),
 }
+# Where an action gives a parameter another meaning than the table above.
+ACTION_PARAM_LABELS: dict[tuple[str, str], StrOrPromise] = {
+    ("dispute", "department"): _("认为有管辖权的部门"),
+    ("designate", "department"): _("指定管辖的部门"),
+    ("refuse", "reason"): _("不同意的理由"),
+}
 
 ACTION_HELP: dict[str, Promise] = {
     "accept": _("受理后由所选单位承办。分流至市场监管所属内部流转，消费者看到的是县局受理。"),
@@ -118,6 +125,14 @@ ACTION_HELP: dict[str, Promise] = {
     "mark_duplicate": _("同一举报人就同一事实、同一对象重复举报的，不再重复处理。"),
     "supervise": _("向承办单位发出督办要求。"),
     "mark_major": _("标记为重大疑难案件，进行跟踪督办。"),
+    "dispute": _(
+        "认为应由另一县级部门管辖而对方有异议的，提出管辖争议：双方 7 个工作日内协商，"
+        "期间受理期限中止计时；协商不成的，由共同上级部门指定管辖。"
+    ),
+    "agree": _("同意由本单位管辖：案件移至本单位，重新计算受理期限。"),
+    "refuse": _("不同意管辖的，说明理由，由共同上级部门指定管辖。"),
+    "withdraw_dispute": _("撤回管辖争议，由本单位继续办理，受理期限恢复计时。"),
+    "designate": _("指定有管辖权的县级部门，案件移至该部门并重新计算受理期限。"),
 }
 
 PARAM_HELP: dict[str, StrOrPromise] = {
@@ -158,6 +173,23 @@ def transfer_suggestions(case: Case) -> QuerySet[Department]:
     return Department.objects.filter(
         path__startswith=province_path, is_county_level=True, is_active=True
     ).exclude(pk=case.department_id)
+
+
+def designate_targets(case: Case) -> QuerySet[Department]:
+    """County-level units below the common superior of an open authority dispute."""
+    superior = Department.objects.filter(code=dispute_superior_code(case) or "").first()
+    if superior is None:
+        return Department.objects.none()
+    return Department.objects.filter(
+        path__startswith=superior.path, is_county_level=True, is_active=True
+    ).exclude(pk=superior.pk)
+
+
+def _disputing_first(case: Case, units: QuerySet[Department]) -> list[tuple[str, str]]:
+    """The two disputing departments first (usually one of them is designated), then the rest."""
+    first = [case.department_id, case.disputed_with_id]
+    listed = _unit_choices(units)
+    return sorted(listed, key=lambda choice: first.index(choice[0]) if choice[0] in first else 2)
 
 
 def _unit_choices(units: QuerySet[Department]) -> list[tuple[str, str]]:
@@ -202,7 +234,9 @@ class ActionForm(forms.Form):
     def _field(self, param: Param) -> forms.Field:
         field = self._typed_field(param)
         field.required = param.required
-        field.label = PARAM_LABELS.get(param.name, param.name)
+        field.label = ACTION_PARAM_LABELS.get(
+            (self.spec.name, param.name), PARAM_LABELS.get(param.name, param.name)
+        )
         field.help_text = PARAM_HELP.get(param.name, "")
         return field
 
@@ -230,6 +264,13 @@ class ActionForm(forms.Form):
             units = dispatch_targets(self.case)
             if units.count() <= SELECT_LIMIT:
                 return forms.ChoiceField(choices=[("", _("请选择")), *_unit_choices(units)])
+        elif param.check == "designate_target":
+            units = designate_targets(self.case)
+            if units.count() <= SELECT_LIMIT:
+                choices = _disputing_first(self.case, units)
+                return forms.ChoiceField(choices=[("", _("请选择")), *choices])
+            disputing = [self.case.department_id, self.case.disputed_with_id]
+            self.suggestions = _disputing_first(self.case, units.filter(pk__in=disputing))
         else:
             self.suggestions = _unit_choices(transfer_suggestions(self.case))
         attrs = {"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{6,9}"}

@@ -25,7 +25,7 @@ from django.utils.translation import pgettext_lazy
 from accounts.models import Membership, Role, User
 from cases.categories import category_name
 from cases.deadlines import last_due_soon_day
-from cases.models import Case, Channel, ClockKind, Kind, Outcome, Status, Visibility
+from cases.models import Case, Channel, ClockKind, Deadline, Kind, Outcome, Status, Visibility
 from cases.presenters import case_payload
 from cases.rules import local_date
 from cases.workflow import (
@@ -33,6 +33,7 @@ from cases.workflow import (
     TERMINATION_GROUND_LABELS,
     action_spec,
     allowed_actions,
+    dispute_superior_code,
 )
 from departments.models import Department
 from workbench.forms import CHOICE_LABELS, ActionForm, action_form
@@ -241,6 +242,7 @@ class Row:
     unit: str
     next_due: dt.date | None
     due_state: str  # "overdue", "due_soon" or ""
+    dispute: str = ""  # where an open authority dispute stands (the disputes queue)
 
 
 def _labels(choices: type[models.TextChoices]) -> dict[str, str]:
@@ -248,8 +250,11 @@ def _labels(choices: type[models.TextChoices]) -> dict[str, str]:
     return {value: str(label) for value, label in choices.choices}
 
 
-def rows(cases: Iterable[Case], today: dt.date) -> list[Row]:
+def rows(
+    cases: Iterable[Case], today: dt.date, *, disputes: Mapping[int, str] | None = None
+) -> list[Row]:
     soon = last_due_soon_day(today)
+    disputes = disputes or {}
     kinds, statuses, outcomes = _labels(Kind), _labels(Status), _labels(Outcome)
     result = []
     for case in cases:
@@ -270,9 +275,98 @@ def rows(cases: Iterable[Case], today: dt.date) -> list[Row]:
                 unit=unit.name,
                 next_due=due,
                 due_state=state,
+                dispute=disputes.get(case.pk, ""),
             )
         )
     return result
+
+
+# --- Authority disputes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisputeView:
+    """An open authority dispute as the case page shows it (o121 Art. 33)."""
+
+    raised_by: str
+    named: str
+    superior: str
+    reason: str
+    settle_due: dt.date | None
+    stage: str
+
+
+def _settle_dues(case_ids: Iterable[int]) -> dict[int, dt.date]:
+    clocks = Deadline.objects.filter(
+        case_id__in=list(case_ids),
+        kind=ClockKind.SETTLE_AUTHORITY,
+        met_at__isnull=True,
+        cancelled=False,
+    )
+    return dict(clocks.values_list("case_id", "due"))
+
+
+def _stage(
+    *, named: str, refused: bool, due: dt.date | None, superior: str, viewer: str, today: dt.date
+) -> str:
+    """Who acts next on a dispute: the named department, or the common superior once the named
+    one refused or the 7 working days passed."""
+    if not (refused or (due is not None and due < today)):
+        return str(_("待%(named)s答复") % {"named": named})
+    if superior and superior == viewer:
+        return str(_("待本单位指定管辖"))
+    return str(_("待共同上级部门指定管辖"))
+
+
+def dispute_stages(cases: Iterable[Case], viewer: Department, today: dt.date) -> dict[int, str]:
+    """Where each open dispute among `cases` (a page of rows) stands, seen from `viewer`: two
+    queries for the page."""
+    ids = [case.pk for case in cases]
+    disputed = list(
+        Case.objects.filter(pk__in=ids, disputed_with__isnull=False)
+        .select_related("department", "disputed_with")
+        .only("dispute_refused", "department__path", "disputed_with__name", "disputed_with__path")
+    )
+    dues = _settle_dues(case.pk for case in disputed)
+    return {
+        case.pk: _stage(
+            named=case.disputed_with.name if case.disputed_with else "",
+            refused=case.dispute_refused,
+            due=dues.get(case.pk),
+            superior=dispute_superior_code(case) or "",
+            viewer=viewer.code,
+            today=today,
+        )
+        for case in disputed
+    }
+
+
+def dispute_view(case: Case, today: dt.date) -> DisputeView | None:
+    """The open dispute on the case page: who raised it, whom it names, why, by when they must
+    agree, and who designates."""
+    named = case.disputed_with
+    if named is None:
+        return None
+    superior_code = dispute_superior_code(case) or ""
+    superior = Department.objects.filter(code=superior_code).values_list("name", flat=True)
+    raised = case.events.filter(action="dispute").order_by("-seq").first()
+    due = _settle_dues([case.pk]).get(case.pk)
+    stage = _stage(
+        named=named.name,
+        refused=case.dispute_refused,
+        due=due,
+        superior=superior_code,
+        viewer="",
+        today=today,
+    )
+    return DisputeView(
+        raised_by=case.department.name,
+        named=named.name,
+        superior=superior.first() or "",
+        reason=raised.note if raised is not None else "",
+        settle_due=due,
+        stage=stage,
+    )
 
 
 @dataclass(frozen=True)
@@ -305,6 +399,7 @@ PRIMARY_ORDER = (
     "record_agreement",
     "decide",
     "resume",
+    "designate",
 )
 DANGER = frozenset({"reject", "terminate", "mark_duplicate"})
 EVENT_LABELS: dict[str, Any] = {"submit": pgettext_lazy("case event", "提交")}
@@ -325,10 +420,16 @@ DATA_LABELS: dict[str, Any] = {
     "converted_from": _("由咨询转来"),
     "referred_from": _("由投诉调解中移交（诉转案）"),
     "due": _("限期"),
+    "superior": _("共同上级部门"),
     "satisfaction": _("满意度"),
     "resolved": _("问题是否解决"),
 }
-UNIT_KEYS = ("handler_unit", "accepted_by", "department", "from")
+UNIT_KEYS = ("handler_unit", "accepted_by", "department", "from", "superior")
+# Where an action gives a key another meaning than the table above.
+ACTION_DATA_LABELS: dict[tuple[str, str], Any] = {
+    ("dispute", "department"): _("认为有管辖权的部门"),
+    ("designate", "department"): _("指定管辖的部门"),
+}
 GROUND_LABELS = {**REJECTION_GROUND_LABELS, **TERMINATION_GROUND_LABELS}
 
 
@@ -353,6 +454,13 @@ class EventView:
 
 def _deadline_views(case: Case, payload: dict[str, Any], today: dt.date) -> list[DeadlineView]:
     soon = last_due_soon_day(today)
+    # Clocks paused on their own (the accept clock while an authority dispute is open), beside
+    # those the case pauses for testing (`case.paused_since`).
+    paused = set(
+        Deadline.objects.filter(
+            case=case, met_at__isnull=True, cancelled=False, paused_since__isnull=False
+        ).values_list("kind", "due")
+    )
     views = []
     for item in payload["deadlines"]:
         due = dt.date.fromisoformat(item["due"])
@@ -361,7 +469,7 @@ def _deadline_views(case: Case, payload: dict[str, Any], today: dt.date) -> list
             state = "met"
         elif item["overdue"]:
             state = "overdue"
-        elif case.paused_since is not None:
+        elif case.paused_since is not None or (item["kind"], due) in paused:
             state = "paused"
         else:
             state = "due_soon" if due <= soon else "running"
@@ -398,7 +506,10 @@ def _event_views(case: Case, payload: dict[str, Any]) -> list[EventView]:
         spec = action_spec(case.kind, event["action"])
         label = spec.label if spec else EVENT_LABELS.get(event["action"], event["action"])
         details = [
-            (str(DATA_LABELS.get(key, key)), _value_text(key, value, units, case))
+            (
+                str(ACTION_DATA_LABELS.get((event["action"], key), DATA_LABELS.get(key, key))),
+                _value_text(key, value, units, case),
+            )
             for key, value in event["data"].items()
             if key in DATA_LABELS and value not in (None, "", [])
         ]
@@ -442,4 +553,5 @@ def case_context(case: Case, user: User, *, bound: ActionForm | None = None) -> 
         "others": [form for form in forms if form is not primary],
         "danger": DANGER,
         "open_form": bound.spec.name if bound is not None else "",
+        "dispute": dispute_view(case, today),
     }

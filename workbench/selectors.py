@@ -42,6 +42,7 @@ from accounts.models import Membership, User
 from cases.access import (
     cases_in_subtree,
     count_parts,
+    held_then_handled,
     staff_over_department,
     subtree_parts,
     units_under,
@@ -84,6 +85,7 @@ class Queue(StrEnum):
     DUE_SOON = "due-soon"
     OVERDUE = "overdue"
     CLOSED = "closed"
+    DISPUTES = "disputes"
 
     @property
     def label(self) -> str:
@@ -96,6 +98,7 @@ QUEUE_LABELS = {
     Queue.DUE_SOON: _("即将到期"),
     Queue.OVERDUE: _("已超期"),
     Queue.CLOSED: _("已办结"),
+    Queue.DISPUTES: _("管辖争议"),
 }
 
 # Sort keys allowed in `?sort=` (a leading "-" reverses) and the columns they order by.
@@ -123,6 +126,7 @@ DEFAULT_SORT = {
     Queue.DUE_SOON: "next_due",
     Queue.OVERDUE: "next_due",
     Queue.CLOSED: "-received_at",
+    Queue.DISPUTES: "next_due",
 }
 
 
@@ -242,6 +246,10 @@ def queue_condition(queue: Queue, department: Department, today: dt.date) -> Q:
         return Q(status__in=OPEN) & _has_due_soon_clock(today, small=_is_small(department))
     if queue == Queue.OVERDUE:
         return Q(status__in=OPEN) & _has_overdue_clock(today, small=_is_small(department))
+    if queue == Queue.DISPUTES:
+        # Open authority disputes the subtree raised, is named in, or (above both) designates
+        # in: `cases_in_subtree` already holds the cases named there (`case_disputed_with`).
+        return Q(status=Status.SUBMITTED, disputed_with__isnull=False)
     return Q(status=Status.CLOSED)
 
 
@@ -291,12 +299,13 @@ def queue_counts(
     exact: list[Queue] = []
     if _counters_hold(user, department, filters):
         # The status queues from the counters; in a small subtree the deadline queues from one
-        # pass over its open cases. The cases handled elsewhere (few) are counted alongside.
+        # pass over its open cases. The cases handled elsewhere or named in a dispute (few) are
+        # counted alongside, with the subtree's open disputes.
         small = _is_small(department)
         exact = [*COUNTED_QUEUES, *(DEADLINE_QUEUES if small else ())]
         counts.update(_held_status_counts(department, filters))
-        for part in parts[1:]:
-            counts.update(_counted_together(part, exact, department, day))
+        counts.update(_elsewhere_and_disputes(department, filters, exact, day))
+        exact.append(Queue.DISPUTES)
         if small:
             counts.update(_counted_together(parts[0], DEADLINE_QUEUES, department, day))
     for queue in Queue:
@@ -304,6 +313,22 @@ def queue_counts(
             in_queue = [part.filter(queue_condition(queue, department, day)) for part in parts]
             counts[queue] = count_parts(in_queue, limit=COUNT_CAP + 1)
     return {queue: counts[queue] for queue in Queue}
+
+
+def _elsewhere_and_disputes(
+    department: Department, filters: QueueFilters, queues: Sequence[Queue], day: dt.date
+) -> dict[Queue, int]:
+    """In one pass: how many of the cases seen in the subtree but not held there (handled
+    there, or named there in an authority dispute) each of `queues` holds, and how many open
+    disputes the subtree has, held there or not (all from small partial indexes)."""
+    held, *elsewhere = held_then_handled(units_under(department))
+    rest = reduce(or_, elsewhere, Q(pk__in=[]))
+    disputes = queue_condition(Queue.DISPUTES, department, day)
+    cases = _filtered(Case.objects.filter(rest | (held & disputes)), filters)
+    conditions = {q.value: rest & queue_condition(q, department, day) for q in queues}
+    conditions[Queue.DISPUTES.value] = disputes
+    found = cases.aggregate(**{name: Count("pk", filter=c) for name, c in conditions.items()})
+    return {Queue(name): n for name, n in found.items()}
 
 
 def _counters_hold(user: User, department: Department, filters: QueueFilters) -> bool:
@@ -412,11 +437,12 @@ def _queue_scope(
 def _held_then_found(user: User, department: Department, condition: Q) -> QuerySet[Case]:
     """The cases of a small subtree the user is staff over meeting a deadline queue's
     `condition`: those held in the subtree, read by the (department, status, id) index with
-    their clocks probed, and those handled there but held elsewhere (few, usually none), looked
-    up first by their own index. Asked as one OR of the two (`held_or_handled`), PostgreSQL
-    reads every open case of the country (`open_case_holder`) to check their units."""
-    held, elsewhere = subtree_parts(user, department)
-    found = list(elsewhere.filter(condition).values_list("pk", flat=True))
+    their clocks probed, and those handled there but held elsewhere or named there in an
+    authority dispute (few, usually none), looked up first by their own indexes. Asked as one OR
+    (`held_or_handled`), PostgreSQL reads every open case of the country (`open_case_holder`)
+    to check their units."""
+    held, *elsewhere = subtree_parts(user, department)
+    found = [pk for part in elsewhere for pk in part.filter(condition).values_list("pk", flat=True)]
     if found:
         held = held | Case.objects.filter(pk__in=found)
     return held.filter(condition)

@@ -71,6 +71,11 @@ def queue(request: HttpRequest, queue: str = Queue.TO_ACCEPT.value) -> HttpRespo
     counts = queue_counts(user, department, filters, today=today)
     cases = queue_cases(user, department, current, filters, sort=sort, today=today)
     page = pages.paginate(cases, count=counts[current], number=request.GET.get("page"))
+    disputes = (
+        pages.dispute_stages(page.object_list, department, today)
+        if current == Queue.DISPUTES
+        else {}
+    )
     context = {
         "desk": desk,
         "queue": current,
@@ -81,7 +86,7 @@ def queue(request: HttpRequest, queue: str = Queue.TO_ACCEPT.value) -> HttpRespo
         "page": page,
         "capped": is_capped(counts[current]),
         "shown": pages.cap_label(),
-        "rows": pages.rows(page.object_list, today),
+        "rows": pages.rows(page.object_list, today, disputes=disputes),
         "page_links": pages.page_links(request.GET, page),
     }
     return render(request, "workbench/queue.html", context)

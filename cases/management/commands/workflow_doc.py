@@ -22,6 +22,7 @@ from cases.workflow import (
     NOTICE_CLOCKS,
     REJECTION_GROUND_LABELS,
     RULESETS,
+    SCOPE_MEANINGS,
     STARTED_AT_SUBMISSION,
     TABLES,
     TERMINATION_GROUND_LABELS,
@@ -141,7 +142,7 @@ def _action_table(table: tuple[ActionSpec, ...]) -> list[str]:
             _params(spec),
             _clocks(spec),
             _visibility(spec) + (", notifies the consumer" if spec.notify else ""),
-            spec.guard or "—",
+            _cell(spec.guard_names),
             _articles(spec) or "—",
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -243,12 +244,7 @@ def _rules_section() -> list[str]:
 
 def _glossary() -> list[str]:
     lines = ["## Scopes, guards and checks", "", "| name | meaning |", "|---|---|"]
-    lines += [
-        "| scope `holder` | a member of the department holding the case |",
-        "| scope `handler` | a member of the handling unit or of its county bureau |",
-        "| scope `above` | a member of a department above the unit holding the case |",
-        "| scope `party` | the consumer the case belongs to |",
-    ]
+    lines += [f"| scope `{name}` | {text} |" for name, text in SCOPE_MEANINGS.items()]
     lines += [f"| guard `{name}` | {text} |" for name, (text, _check) in GUARDS.items()]
     lines += [f"| check `{name}` | {text} |" for name, text in CHECKS.items()]
     lines += [f"| condition `{name}` | {text} |" for name, text in CONDITIONS.items()]
