@@ -78,6 +78,25 @@ class CallerIn(Schema):
     address: str | None = None
 
 
+class CoComplainantIn(Schema):
+    real_name: str | None = None
+    phone: str | None = None
+    id_number: str | None = Field(None, description="optional; GB 11643, 18 characters")
+    consent: StrictBool | None = Field(None, description="must be true (o121 Art. 12)")
+    representative: StrictBool | None = Field(
+        None, description="a representative (代表人): at most 2 under o121, 5 under o20"
+    )
+
+
+class AgentIn(Schema):
+    real_name: str | None = None
+    phone: str | None = None
+    id_number: str | None = Field(None, description="optional; GB 11643, 18 characters")
+    power_of_attorney: str | None = Field(
+        None, description="id of your unused upload: the power of attorney, image or PDF"
+    )
+
+
 class HotlineFields(Schema):
     on_behalf_of: CallerIn | None = Field(None, description="hotline agents only: the caller")
     channel: str | None = Field(
@@ -98,6 +117,12 @@ class ComplaintIn(HotlineFields):
     facts: str | None = None
     demand: str | None = None
     attachments: list[str] | None = Field(None, description="ids of your unused uploads, ≤ 10")
+    co_complainants: list[CoComplainantIn] | None = Field(
+        None, description="complaints only: the other complainants of a joint complaint, ≤ 20"
+    )
+    agent: AgentIn | None = Field(
+        None, description="complaints only: the agent filing for the complainant (o121 Art. 11)"
+    )
 
     @field_validator("amount", mode="before")
     @classmethod
@@ -154,6 +179,21 @@ class AttachmentOut(Schema):
     url: str
 
 
+class CoComplainantOut(Schema):
+    name: str
+    phone: str = Field(description="in full only for the unit holding or handling the case")
+    id_number: str | None = Field(description="masked")
+    consent: bool
+    representative: bool
+
+
+class AgentOut(Schema):
+    name: str
+    phone: str = Field(description="in full only for the unit holding or handling the case")
+    id_number: str | None = Field(description="masked")
+    power_of_attorney: AttachmentOut
+
+
 class DeadlineOut(Schema):
     kind: str
     due: str = Field(description="YYYY-MM-DD")
@@ -205,6 +245,10 @@ class CaseOut(CaseHeader):
     answer: str | None
     notify_me: bool | None
     party: PartyOut
+    co_complainants: list[CoComplainantOut] | None = Field(
+        description="complaints, for the complainant and staff: the joint complaint's others"
+    )
+    agent: AgentOut | None = Field(description="complaints, for the complainant and staff")
     attachments: list[AttachmentOut]
     deadlines: list[DeadlineOut]
     timeline: list[EventOut]

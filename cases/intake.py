@@ -41,9 +41,13 @@ from cases.models import (
     Visibility,
 )
 from cases.numbering import number_for, placeholder_number
-from cases.rules import SHANGHAI, local_date, rules_for
+from cases.rules import SHANGHAI, local_date, looks_like_moment, parse_day, rules_for
+from cases.text import clean_text
 from departments import cache as department_cache
 from departments.models import Department, Level
+from parties.intake import PartiesIn, read_parties
+from parties.models import Agent, CoComplainant
+from parties.services import record_parties
 from supervision import rollups
 from workdays.calendar import add_working_days
 
@@ -82,6 +86,8 @@ class Filing:
     event: CaseEvent | None = None
     clock: Deadline | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    co_complainants: list[CoComplainant] = field(default_factory=list)
+    agent: Agent | None = None
 
 
 def submit_case(
@@ -144,7 +150,8 @@ def _clean_key(key: str | None) -> str | None:
 
 
 class _Reader:
-    """Reads fields by dotted name and collects every problem, so one reply lists them all."""
+    """Reads fields by dotted name (a number picks an item of a list) and collects every
+    problem, so one reply lists them all."""
 
     def __init__(self, payload: dict[str, Any]) -> None:
         self.payload = payload
@@ -160,6 +167,9 @@ class _Reader:
         for depth, part in enumerate(name.split(".")):
             if node is None:
                 return None
+            if isinstance(node, list) and part.isdigit():  # "co_complainants.2.phone"
+                node = node[int(part)] if int(part) < len(node) else None
+                continue
             if not isinstance(node, dict):
                 self.fail(".".join(name.split(".")[:depth]), _("格式不正确，应为对象。"))
                 return None
@@ -179,7 +189,7 @@ class _Reader:
         if not isinstance(value, str):
             self.fail(name, _("%(label)s应为文本。") % {"label": _(label)})
             return ""
-        value = value.strip()
+        value = clean_text(value)
         if required and not value:
             self.fail(name, _("请填写%(label)s。") % {"label": _(label)})
         elif len(value) > max_length:
@@ -219,6 +229,8 @@ class Submission:
     demand: str = ""
     notify_me: bool = False
     attachment_ids: list[str] = field(default_factory=list)
+    # A complaint's co-complainants and agent (o121 Arts. 11-12; `parties`).
+    parties: PartiesIn = field(default_factory=PartiesIn)
 
     @property
     def unit(self) -> Department:
@@ -255,6 +267,13 @@ def clean_submission(*, kind: str, by: User, payload: dict[str, Any]) -> Submiss
     )
     _party(reader, submission, by=by, agent=agent)
     _content(reader, submission)
+    submission.parties = read_parties(
+        reader,
+        kind=kind,
+        rules=rules_for(submission.received_at),
+        by=by,
+        filer_phone=submission.party_phone,
+    )
     if reader.errors:
         raise IntakeError(reader.errors)
     return submission
@@ -324,7 +343,7 @@ def _received_at(reader: _Reader, *, agent: bool) -> dt.datetime:
 
 
 def _parse_datetime(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not looks_like_moment(value.strip()):
         return None
     try:
         moment = dt.datetime.fromisoformat(value.strip())
@@ -458,10 +477,7 @@ def _occurred_on(reader: _Reader, *, received_on: dt.date) -> dt.date | None:
     value = reader.raw("occurred_on")
     if value in (None, ""):
         return None
-    try:
-        day = dt.date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        day = None
+    day = parse_day(value)
     if day is None:
         reader.fail("occurred_on", _("发生日期格式应为 2026-11-20。"))
     elif day > received_on:
@@ -495,7 +511,15 @@ def _file(
     if key is not None:
         idempotency.remember(user=by, key=key, request_hash=request_hash, case=case)
     attachments = _claim_evidence(submission, case=case, by=by)
-    return Filing(case=case, event=event, clock=clock, attachments=attachments)
+    people, agent = record_parties(case=case, parties=submission.parties, claimed=attachments)
+    return Filing(
+        case=case,
+        event=event,
+        clock=clock,
+        attachments=attachments,
+        co_complainants=people,
+        agent=agent,
+    )
 
 
 def _write(
@@ -601,10 +625,17 @@ def _submit_event(case: Case, submission: Submission, *, by: User) -> CaseEvent:
 
 
 def _claim_evidence(submission: Submission, *, case: Case, by: User) -> list[Attachment]:
+    """The evidence and the power of attorney (an agent's), claimed together: all or none."""
+    documents = [i for i in submission.parties.attachment_ids if i not in submission.attachment_ids]
     try:
-        return evidence.claim_uploads(owner=by, ids=submission.attachment_ids, case=case)
+        return evidence.claim_uploads(
+            owner=by, ids=[*submission.attachment_ids, *documents], case=case
+        )
     except evidence.EvidenceError as exc:
-        raise IntakeError({"attachments": [str(exc)]}) from None
+        # With no evidence listed, only the power of attorney can be the file refused.
+        only_document = bool(documents) and not submission.attachment_ids
+        name = "agent.power_of_attorney" if only_document else "attachments"
+        raise IntakeError({name: [str(exc)]}) from None
 
 
 def _first_clock(case: Case, submission: Submission) -> Deadline:

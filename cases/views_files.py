@@ -20,9 +20,10 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import User
 from accounts.tokens import user_for_token
-from cases.access import cases_visible_to, get_case_for
+from cases.access import cases_visible_to, get_case_for, may_see_parties, viewer_of
 from cases.documents import agreement_filename, agreement_of, render_agreement
 from cases.models import Attachment
+from parties.models import Agent
 
 
 def _caller(request: HttpRequest) -> User | None:
@@ -37,7 +38,13 @@ def _caller(request: HttpRequest) -> User | None:
 def may_download(user: User, attachment: Attachment) -> bool:
     if attachment.case_id is None:
         return attachment.owner_id == user.pk
-    return cases_visible_to(user).filter(pk=attachment.case_id).exists()
+    case = cases_visible_to(user).filter(pk=attachment.case_id).first()
+    if case is None:
+        return False
+    if Agent.objects.filter(power_of_attorney=attachment).exists():
+        # An agent's power of attorney names the people behind the complaint.
+        return may_see_parties(user, case, viewer_of(user, case))
+    return True
 
 
 @require_GET

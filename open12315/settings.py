@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "ops",
     "workbench",
     "supervision",
+    "parties",
 ]
 
 MIDDLEWARE = [

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.identity import decrypt_id_number, encrypt_id_number
 from cases.categories import category_tree
 
 YES, NO = "yes", "no"
@@ -211,6 +214,139 @@ class ConfirmForm(StepForm):
         self.fields["contact_address"].help_text = _("用于接收书面告知，例如不予受理通知书。")
         if self.kind == "consultation":
             self.fields["contact_address"].required = False
+
+
+MAX_CO_ROWS = 20  # as parties.intake.MAX_CO_COMPLAINANTS
+_SEALED = "sealed:"  # an ID number as the session draft keeps it: encrypted
+
+
+def _seal(value: str) -> str:
+    return f"{_SEALED}{encrypt_id_number(value)}" if value else ""
+
+
+def _unseal(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_SEALED):
+        try:
+            return decrypt_id_number(value.removeprefix(_SEALED))
+        except InvalidToken:
+            return ""
+    return value
+
+
+def _id_number_field(label: Any) -> forms.CharField:
+    return _text(label, max_length=18, required=False, autocapitalize="characters")
+
+
+class PartiesForm(StepForm):
+    """Step 4 of a complaint (optional): the other complainants of a joint complaint, each with
+    their consent (o121 Art. 12), and the agent filing for the complainant with a power of
+    attorney (Art. 11). Shown `co_rows` rows at a time; "add a person" shows one more.
+
+    ID numbers typed here are kept in the session draft encrypted, as the accounts keep them."""
+
+    co_rows = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=1, max_value=MAX_CO_ROWS, required=False
+    )
+    agent_name = _text(_("代理人姓名"), max_length=50, required=False, autocomplete="off")
+    agent_phone = _text(_("代理人电话"), max_length=20, required=False, inputmode="tel")
+    agent_id_number = _id_number_field(_("代理人身份证号码"))
+    power_of_attorney = forms.FileField(label=_("授权委托书"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        for key in ("data", "initial"):
+            if kwargs.get(key) is not None:
+                kwargs[key] = _unsealed(kwargs[key])
+        if args and args[0] is not None:
+            args = (_unsealed(args[0]), *args[1:])
+        super().__init__(*args, **kwargs)
+        self.fields["agent_id_number"].help_text = _("选填。")
+        self.fields["power_of_attorney"].help_text = _(
+            "委托代理人投诉的必须上传。图片或PDF，不超过20MB。"
+        )
+
+    @property
+    def row_count(self) -> int:
+        value = self.data.get(self.add_prefix("co_rows")) or self.initial.get("co_rows")
+        try:
+            return min(max(int(str(value)), 1), MAX_CO_ROWS)
+        except (TypeError, ValueError):
+            return 1
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The bound fields of the rows shown, for the template."""
+        return [
+            {"number": i + 1, **{name: self[f"co_{i}_{name}"] for name in ROW_FIELDS}}
+            for i in range(self.row_count)
+        ]
+
+    def raw_values(self) -> dict[str, str]:
+        values = super().raw_values()
+        for name in values:
+            if name.endswith("id_number"):
+                values[name] = _seal(str(values[name]).strip())
+        return values
+
+    def clean(self) -> dict[str, Any]:
+        """Shape only: a row that is begun names the person and their phone. The rules (consent,
+        representatives, valid numbers) are intake's, whose messages come back to the fields."""
+        cleaned = super().clean() or {}
+        for i in range(MAX_CO_ROWS):
+            begun = any(cleaned.get(f"co_{i}_{name}") for name in ("name", "phone", "id_number"))
+            for name in ("name", "phone") if begun else ():
+                if not cleaned.get(f"co_{i}_{name}"):
+                    self.add_error(f"co_{i}_{name}", self.error_messages_required)
+        if cleaned.get("agent_phone") and not cleaned.get("agent_name"):
+            self.add_error("agent_name", self.error_messages_required)
+        cleaned["co_complainants"] = _people(cleaned)
+        return cleaned
+
+
+def _people(cleaned: dict[str, Any]) -> list[dict[str, Any]]:
+    """The begun rows of the parties step, as the intake body lists them."""
+    people = []
+    for i in range(MAX_CO_ROWS):
+        name = cleaned.get(f"co_{i}_name")
+        if not name:
+            continue
+        person: dict[str, Any] = {
+            "real_name": name,
+            "phone": cleaned.get(f"co_{i}_phone", ""),
+            "consent": bool(cleaned.get(f"co_{i}_consent")),
+            "representative": bool(cleaned.get(f"co_{i}_representative")),
+        }
+        if cleaned.get(f"co_{i}_id_number"):
+            person["id_number"] = cleaned[f"co_{i}_id_number"]
+        people.append(person)
+    return people
+
+
+def _unsealed(values: Any) -> Any:
+    """The values with the draft's encrypted ID numbers opened (a QueryDict is left alone: it
+    comes from the browser, never from the draft)."""
+    if not isinstance(values, dict) or hasattr(values, "getlist"):
+        return values
+    return {key: _unseal(value) for key, value in values.items()}
+
+
+ROW_FIELDS = ("name", "phone", "id_number", "consent", "representative")
+
+
+def _row_label(n: int, label: Any) -> Any:
+    """ "第2位 联系电话": the error summary names the row."""
+    return format_lazy(_("第{n}位 {label}"), n=n, label=label)
+
+
+for _i in range(MAX_CO_ROWS):
+    _fields = PartiesForm.base_fields
+    _fields[f"co_{_i}_name"] = _text(
+        _row_label(_i + 1, _("姓名")), max_length=50, required=False, autocomplete="off"
+    )
+    _fields[f"co_{_i}_phone"] = _text(
+        _row_label(_i + 1, _("联系电话")), max_length=20, required=False, inputmode="tel"
+    )
+    _fields[f"co_{_i}_id_number"] = _id_number_field(_row_label(_i + 1, _("身份证号码（选填）")))
+    _fields[f"co_{_i}_consent"] = forms.BooleanField(label=_("本人同意共同投诉"), required=False)
+    _fields[f"co_{_i}_representative"] = forms.BooleanField(label=_("推选为代表人"), required=False)
 
 
 # --- actions on a case -------------------------------------------------------------------------

@@ -15,11 +15,12 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import forms
 
-RESPONDENT, DEPARTMENT, DETAILS, QUESTION, CONFIRM = (
+RESPONDENT, DEPARTMENT, DETAILS, QUESTION, PARTIES, CONFIRM = (
     "respondent",
     "department",
     "details",
     "question",
+    "parties",
     "confirm",
 )
 ALL_ERRORS = "__all__"
@@ -39,6 +40,13 @@ class Step:
         return list(self.form_class.base_fields)
 
     @property
+    def error_names(self) -> list[str]:
+        """The names intake errors of this step are kept under: its fields, and for the
+        parties step the whole lists (`co_complainants`, `agent`), shown above the form."""
+        extra = list(LIST_PATHS) if self.slug == PARTIES else []
+        return [*self.field_names, *extra]
+
+    @property
     def takes_files(self) -> bool:
         return "evidence" in self.form_class.base_fields
 
@@ -48,6 +56,7 @@ STEPS: dict[str, tuple[Step, ...]] = {
         Step(RESPONDENT, _("被投诉经营者"), forms.RespondentForm),
         Step(DEPARTMENT, _("选择受理部门"), forms.DepartmentForm),
         Step(DETAILS, _("诉求内容"), forms.DetailsForm),
+        Step(PARTIES, _("共同投诉人与代理人"), forms.PartiesForm),
         Step(CONFIRM, _("确认提交"), forms.ConfirmForm),
     ),
     "report": (
@@ -73,7 +82,22 @@ FIELD_PATHS = {
     "platform_name": "respondent.platform.name",
     "platform_address": "respondent.platform.address",
     "evidence": "attachments",
+    "agent_name": "agent.real_name",
+    "agent_phone": "agent.phone",
+    "agent_id_number": "agent.id_number",
+    "power_of_attorney": "agent.power_of_attorney",
 }
+# A co-complainant's field in the payload (`co_complainants.2.phone`) and on the form (co_2_phone).
+CO_FIELDS = {
+    "real_name": "name",
+    "phone": "phone",
+    "id_number": "id_number",
+    "consent": "consent",
+    "representative": "representative",
+}
+# Errors about a whole list: kept under their own name, shown above the parties step's form.
+LIST_PATHS = ("co_complainants", "agent")
+POWER_OF_ATTORNEY = "power_of_attorney_id"  # the draft's key for the uploaded document
 # Payload paths with no field of their own, shown at the field that stands for them.
 PATH_FALLBACKS = {
     "respondent": "respondent_name",
@@ -96,8 +120,15 @@ def neighbours(kind: str, step: Step) -> tuple[Step | None, Step | None]:
     return before, after
 
 
-def build_payload(kind: str, cleaned: dict[str, Any], attachment_ids: list[str]) -> dict[str, Any]:
-    """The intake body for the cleaned values of every step."""
+def build_payload(
+    kind: str,
+    cleaned: dict[str, Any],
+    attachment_ids: list[str],
+    *,
+    power_of_attorney: str = "",
+) -> dict[str, Any]:
+    """The intake body for the cleaned values of every step (`power_of_attorney`: the id of the
+    upload the parties step kept)."""
     payload: dict[str, Any] = {"department": cleaned["department"], "attachments": attachment_ids}
     if cleaned.get("contact_address"):
         payload["contact_address"] = cleaned["contact_address"]
@@ -115,7 +146,26 @@ def build_payload(kind: str, cleaned: dict[str, Any], attachment_ids: list[str])
         payload["occurred_on"] = cleaned["occurred_on"].isoformat()
     if kind == "report":
         payload["notify_me"] = bool(cleaned.get("notify_me"))
+    if kind == "complaint":
+        payload.update(_parties(cleaned, power_of_attorney))
     return payload
+
+
+def _parties(cleaned: dict[str, Any], power_of_attorney: str) -> dict[str, Any]:
+    parties: dict[str, Any] = {}
+    people = cleaned.get("co_complainants") or []
+    if people:
+        parties["co_complainants"] = people
+    if cleaned.get("agent_name") or power_of_attorney:
+        agent = {
+            "real_name": cleaned.get("agent_name", ""),
+            "phone": cleaned.get("agent_phone", ""),
+            "power_of_attorney": power_of_attorney,
+        }
+        if cleaned.get("agent_id_number"):
+            agent["id_number"] = cleaned["agent_id_number"]
+        parties["agent"] = agent
+    return parties
 
 
 def _respondent(cleaned: dict[str, Any]) -> dict[str, Any]:
@@ -136,9 +186,18 @@ def _respondent(cleaned: dict[str, Any]) -> dict[str, Any]:
 def field_for_path(kind: str, path: str) -> str:
     """The form field an intake error about `path` belongs to (ALL_ERRORS when none)."""
     by_path = {payload_path: name for name, payload_path in FIELD_PATHS.items()}
-    name = by_path.get(path) or PATH_FALLBACKS.get(path) or path
-    known = {field for step in STEPS[kind] for field in step.field_names}
+    name = by_path.get(path) or PATH_FALLBACKS.get(path) or _co_field(path) or path
+    known = {field for step in STEPS[kind] for field in step.error_names}
     return name if name in known else ALL_ERRORS
+
+
+def _co_field(path: str) -> str | None:
+    """`co_complainants.2.phone` -> `co_2_phone`; a problem with the whole row -> its name."""
+    parts = path.split(".")
+    if parts[0] != "co_complainants" or len(parts) < 2 or not parts[1].isdigit():
+        return None
+    field = CO_FIELDS.get(parts[2], "name") if len(parts) > 2 else "name"
+    return f"co_{parts[1]}_{field}"
 
 
 def errors_by_field(kind: str, fields: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -150,6 +209,6 @@ def errors_by_field(kind: str, fields: dict[str, list[str]]) -> dict[str, list[s
 
 def first_step_with_errors(kind: str, errors: dict[str, list[str]]) -> Step:
     for step in STEPS[kind]:
-        if any(name in errors for name in step.field_names):
+        if any(name in errors for name in step.error_names):
             return step
     return STEPS[kind][-1]

@@ -23,6 +23,7 @@ from cases.categories import category_name
 from cases.idempotency import IdempotencyMismatch
 from cases.intake import IntakeError, IntakeForbidden, submit_case
 from departments.models import Department
+from parties.intake import POWER_OF_ATTORNEY_TYPES
 from portal import submission
 from portal.candidates import offer_for, place_name
 from portal.drafts import (
@@ -33,10 +34,11 @@ from portal.drafts import (
     save_draft,
     submitted_number,
 )
-from portal.forms import DepartmentForm, StepForm
+from portal.forms import MAX_CO_ROWS, DepartmentForm, PartiesForm, StepForm
 from portal.guidance import KIND_INTRO
-from portal.submission import CONFIRM, DEPARTMENT, STEPS, Step
+from portal.submission import CONFIRM, DEPARTMENT, PARTIES, STEPS, Step
 
+POWER_OF_ATTORNEY_NAME = "power_of_attorney_name"  # the kept document's name, shown again
 URL_PREFIX = {"complaint": "complaints", "report": "reports", "consultation": "consultations"}
 
 
@@ -73,7 +75,7 @@ def submit(request: HttpRequest, kind: str, step: str | None = None) -> HttpResp
 def _form_from_draft(draft: Draft, step: Step, request: HttpRequest) -> StepForm:
     """Bound to what was typed when the consumer already sent this step (so its problems show);
     otherwise prefilled with it."""
-    if step.slug in draft.visited or any(name in draft.errors for name in step.field_names):
+    if step.slug in draft.visited or any(name in draft.errors for name in step.error_names):
         form = step.form(draft.kind, data=draft.data)
         form.is_valid()
         _add_intake_errors(form, draft.errors, step)
@@ -97,7 +99,7 @@ def _defaults(draft: Draft, step: Step, request: HttpRequest) -> dict[str, str]:
 
 
 def _add_intake_errors(form: StepForm, errors: dict[str, list[str]], step: Step) -> None:
-    names = [*step.field_names, submission.ALL_ERRORS] if step.slug == CONFIRM else step.field_names
+    names = [*step.error_names, submission.ALL_ERRORS] if step.slug == CONFIRM else step.error_names
     for name in names:
         for message in errors.get(name, []):
             form.add_error(name if name in form.fields else None, message)
@@ -199,8 +201,10 @@ def _post(request: HttpRequest, draft: Draft, step: Step) -> HttpResponse:
         return _confirm(request, draft, step)
     form = step.form(draft.kind, data=request.POST, files=request.FILES)
     draft.update(form.raw_values())
-    draft.clear_errors(step.field_names)
+    draft.clear_errors(step.error_names)
     upload_errors = _take_files(request, draft) if step.takes_files else []
+    if step.slug == PARTIES:
+        upload_errors = _take_power_of_attorney(request, draft)
     return _move(request, draft, step, form, action, upload_errors)
 
 
@@ -222,11 +226,13 @@ def _move(
         draft.forget_visit(step.slug)
         save_draft(request.session, draft)
         return redirect(step_url(draft.kind, step))
+    if action == "add_row" and step.slug == PARTIES:
+        return _add_row(request, draft, step, form)
     draft.visit(step.slug)
     save_draft(request.session, draft)
     valid = form.is_valid()
     for message in upload_errors:
-        form.add_error("evidence", message)
+        form.add_error("power_of_attorney" if step.slug == PARTIES else "evidence", message)
     if not valid or upload_errors or after is None:
         return _show(request, draft, step, form)
     return redirect(step_url(draft.kind, after))
@@ -250,6 +256,37 @@ def _take_files(request: HttpRequest, draft: Draft) -> list[str]:
     return errors
 
 
+def _add_row(request: HttpRequest, draft: Draft, step: Step, form: StepForm) -> HttpResponse:
+    """One more co-complainant row (no JavaScript needed), up to the limit."""
+    assert isinstance(form, PartiesForm)
+    if form.row_count >= MAX_CO_ROWS:
+        messages.error(request, _("共同投诉人最多%(n)d人。") % {"n": MAX_CO_ROWS})
+    draft.update({"co_rows": str(min(form.row_count + 1, MAX_CO_ROWS))})
+    draft.forget_visit(step.slug)
+    save_draft(request.session, draft)
+    return redirect(step_url(draft.kind, step))
+
+
+def _take_power_of_attorney(request: HttpRequest, draft: Draft) -> list[str]:
+    """Keep a new power of attorney at once (it replaces the one kept), or drop the kept one."""
+    if request.POST.get("drop_power_of_attorney"):
+        for key in (submission.POWER_OF_ATTORNEY, POWER_OF_ATTORNEY_NAME):
+            draft.data.pop(key, None)
+    uploaded = request.FILES.get("power_of_attorney")
+    if uploaded is None:
+        return []
+    try:
+        document = evidence.store_upload(owner=_user(request), uploaded_file=uploaded)
+    except evidence.EvidenceError as exc:
+        return [str(exc)]
+    if document.content_type not in POWER_OF_ATTORNEY_TYPES:
+        return [_("授权委托书应为图片或PDF文件。")]
+    draft.update(
+        {submission.POWER_OF_ATTORNEY: str(document.id), POWER_OF_ATTORNEY_NAME: document.name}
+    )
+    return []
+
+
 # --- filing --------------------------------------------------------------------------------
 
 
@@ -261,7 +298,7 @@ def _confirm(request: HttpRequest, draft: Draft, step: Step) -> HttpResponse:
         return redirect("my_case", number=number)
     form = step.form(draft.kind, data=request.POST)
     draft.update({"contact_address": form.raw_values()["contact_address"]})
-    draft.clear_errors([*step.field_names, submission.ALL_ERRORS])
+    draft.clear_errors([*step.error_names, submission.ALL_ERRORS])
     draft.visit(step.slug)
     save_draft(request.session, draft)
     if not form.is_valid():
@@ -280,7 +317,12 @@ def _confirm(request: HttpRequest, draft: Draft, step: Step) -> HttpResponse:
 
 def _file(request: HttpRequest, draft: Draft, form: StepForm) -> HttpResponse:
     cleaned = {**(_cleaned_steps(draft) or {}), **form.cleaned_data}
-    payload = submission.build_payload(draft.kind, cleaned, draft.attachment_ids)
+    payload = submission.build_payload(
+        draft.kind,
+        cleaned,
+        draft.attachment_ids,
+        power_of_attorney=draft.data.get(submission.POWER_OF_ATTORNEY, ""),
+    )
     try:
         case = submit_case(
             kind=draft.kind, by=_user(request), payload=payload, idempotency_key=draft.token

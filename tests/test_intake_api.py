@@ -224,6 +224,10 @@ def test_blank_text_counts_as_missing(api, cast):
         ({"amount": "1e20"}, "amount"),
         ({"occurred_on": "2026-13-01"}, "occurred_on"),
         ({"occurred_on": "2999-01-01"}, "occurred_on"),
+        ({"occurred_on": "20260920"}, "occurred_on"),  # the API writes dates YYYY-MM-DD only
+        ({"occurred_on": "2026-W38-7"}, "occurred_on"),
+        ({"facts": "\u202e\u200b"}, "facts"),  # nothing visible: as empty
+        ({"demand": "\ufeff \u200e"}, "demand"),
         ({"category": "X99"}, "category"),
         ({"category": "G"}, "category"),
         ({"channel": "fax"}, "channel"),
@@ -356,6 +360,15 @@ def test_a_received_at_in_the_future_is_refused(api, cast):
     later = (timezone.now() + dt.timedelta(days=1)).isoformat()
     response = api.as_user(cast.hank).post_json(
         "/api/v1/complaints", complaint_body(on_behalf_of=caller(), received_at=later)
+    )
+    assert response.status_code == 422
+    assert list(response.json()["error"]["fields"]) == ["received_at"]
+
+
+@pytest.mark.parametrize("written", ["20260930T100000+0800", "2026-W40-3T10:00"])
+def test_a_received_at_not_written_as_the_api_writes_moments_is_refused(api, cast, written):
+    response = api.as_user(cast.hank).post_json(
+        "/api/v1/complaints", complaint_body(on_behalf_of=caller(), received_at=written)
     )
     assert response.status_code == 422
     assert list(response.json()["error"]["fields"]) == ["received_at"]

@@ -75,6 +75,7 @@ def file_complaint(page, photo) -> None:
     page.get_by_label("选择文件").set_input_files(str(photo))
     page.screenshot(path="/tmp/consumer_3_details.png", full_page=True)
     page.get_by_role("button", name="下一步").click()
+    page.get_by_role("button", name="下一步").click()  # no co-complainants, no agent
 
     page.get_by_label("您的联系地址").fill("杭州市西湖区文一路1号")
     page.screenshot(path="/tmp/consumer_4_confirm.png", full_page=True)
@@ -133,6 +134,7 @@ def test_the_submission_works_without_javascript(browser, live_server, sms_outbo
         page.get_by_label("事实经过").fill("收到的商品与描述不符。")
         page.get_by_label("您的诉求").fill("退款。")
         page.get_by_role("button", name="下一步").click()
+        page.get_by_role("button", name="下一步").click()  # no co-complainants, no agent
         page.get_by_label("您的联系地址").fill("杭州市西湖区文一路1号")
         page.get_by_role("button", name="确认提交").click()
         page.wait_for_url(re.compile(r"/my/cases/[A-Z0-9]+/$"))

@@ -1,0 +1,175 @@
+"""Reading a complaint's co-complainants and agent from a submission (API.md body names).
+
+`cases.intake` calls `read_parties` while it checks the rest of the submission, with the same
+reader, so one reply lists every problem (`co_complainants.2.phone`, `agent.power_of_attorney`).
+The rules: only complaints have them (o121 Arts. 11-12); each co-complainant consents; at most
+`MAX_REPRESENTATIVES[rules]` representatives; an agent shows a power of attorney, an image or
+PDF the filer uploaded (`POST /api/v1/attachments`), which becomes one of the case's files.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from accounts.identity import InvalidIdNumber, validate_id_number
+from accounts.models import User
+from accounts.registration import PROVINCE_CODES
+from cases.models import Attachment, Kind, Rules
+
+if TYPE_CHECKING:
+    from cases.intake import _Reader
+
+MAX_CO_COMPLAINANTS = 20
+# o121 Art. 12: up to two representatives; o20: up to five (WORKFLOW.md).
+MAX_REPRESENTATIVES = {Rules.O121: 2, Rules.O20: 5}
+POWER_OF_ATTORNEY_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$")  # as the case's party
+
+
+@dataclass(frozen=True)
+class CoComplainantIn:
+    real_name: str
+    phone: str
+    id_number: str  # validated and normalised, or ""
+    representative: bool
+
+
+@dataclass(frozen=True)
+class AgentIn:
+    real_name: str
+    phone: str
+    id_number: str
+    power_of_attorney: str  # the id of the filer's unused upload
+
+
+@dataclass
+class PartiesIn:
+    """What `parties.services.record_parties` writes with the new case."""
+
+    co_complainants: list[CoComplainantIn] = field(default_factory=list)
+    agent: AgentIn | None = None
+
+    @property
+    def attachment_ids(self) -> list[str]:
+        """The uploads the new case claims for its parties (the power of attorney)."""
+        return [self.agent.power_of_attorney] if self.agent is not None else []
+
+
+def read_parties(
+    reader: _Reader, *, kind: str, rules: str, by: User, filer_phone: str
+) -> PartiesIn:
+    """The co-complainants and agent of the submission, every problem noted on `reader`."""
+    parties = PartiesIn()
+    for name in ("co_complainants", "agent"):
+        if reader.given(name) and kind != Kind.COMPLAINT:
+            reader.fail(name, _("只有投诉可以登记共同投诉人和委托代理人。"))
+    if kind != Kind.COMPLAINT:
+        return parties
+    if reader.given("co_complainants"):
+        parties.co_complainants = _co_complainants(reader, rules=rules, filer_phone=filer_phone)
+    if reader.given("agent"):
+        parties.agent = _agent(reader, by=by)
+    return parties
+
+
+def _co_complainants(reader: _Reader, *, rules: str, filer_phone: str) -> list[CoComplainantIn]:
+    items = reader.raw("co_complainants")
+    if not isinstance(items, list):
+        reader.fail("co_complainants", _("共同投诉人格式不正确，应为列表。"))
+        return []
+    if len(items) > MAX_CO_COMPLAINANTS:
+        reader.fail("co_complainants", _("共同投诉人最多%(n)d人。") % {"n": MAX_CO_COMPLAINANTS})
+        return []
+    found = [_co_complainant(reader, f"co_complainants.{i}") for i in range(len(items))]
+    people = [person for person in found if person is not None]
+    _check_representatives(reader, people, rules=rules)
+    _check_repeats(reader, people, filer_phone=filer_phone)
+    return people
+
+
+def _co_complainant(reader: _Reader, prefix: str) -> CoComplainantIn | None:
+    if not isinstance(reader.raw(prefix), dict):
+        reader.fail(prefix, _("格式不正确，应为对象。"))
+        return None
+    name, phone, id_number = _person(reader, prefix)
+    representative = reader.flag(f"{prefix}.representative")
+    consent = reader.raw(f"{prefix}.consent")
+    if consent is not True:
+        reader.fail(f"{prefix}.consent", _("共同投诉须经每位共同投诉人同意（consent 应为 true）。"))
+    return CoComplainantIn(
+        real_name=name, phone=phone, id_number=id_number, representative=representative
+    )
+
+
+def _person(reader: _Reader, prefix: str) -> tuple[str, str, str]:
+    """Name and phone (required) and ID number (optional), checked as the filer's are."""
+    name = reader.text(
+        f"{prefix}.real_name", label=gettext_noop("姓名"), max_length=50, required=True
+    )
+    phone = reader.text(f"{prefix}.phone", label=gettext_noop("电话"), max_length=20, required=True)
+    if phone and not _PHONE.match(phone):
+        reader.fail(f"{prefix}.phone", _("电话号码格式不正确。"))
+    raw_id = reader.text(f"{prefix}.id_number", label=gettext_noop("身份证号码"), max_length=18)
+    id_number = ""
+    if raw_id:
+        try:
+            id_number = validate_id_number(raw_id, known_province=PROVINCE_CODES)
+        except InvalidIdNumber as exc:
+            reader.fail(f"{prefix}.id_number", str(exc))
+    return name, phone, id_number
+
+
+def _check_representatives(reader: _Reader, people: list[CoComplainantIn], *, rules: str) -> None:
+    limit = MAX_REPRESENTATIVES[Rules(rules)]
+    if sum(person.representative for person in people) > limit:
+        reader.fail(
+            "co_complainants",
+            _("代表人最多%(n)d名（%(rules)s）。") % {"n": limit, "rules": Rules(rules).label},
+        )
+
+
+def _check_repeats(reader: _Reader, people: list[CoComplainantIn], *, filer_phone: str) -> None:
+    """The same person twice (by phone or ID number), or the filer listed as their own co."""
+    phones = [person.phone for person in people if person.phone]
+    ids = [person.id_number for person in people if person.id_number]
+    if len(set(phones)) != len(phones) or len(set(ids)) != len(ids):
+        reader.fail("co_complainants", _("共同投诉人有重复（电话或身份证号码相同）。"))
+    if filer_phone and filer_phone in phones:
+        reader.fail("co_complainants", _("投诉人本人无需列为共同投诉人。"))
+
+
+def _agent(reader: _Reader, *, by: User) -> AgentIn | None:
+    if not isinstance(reader.raw("agent"), dict):
+        reader.fail("agent", _("格式不正确，应为对象。"))
+        return None
+    name, phone, id_number = _person(reader, "agent")
+    document = _power_of_attorney(reader, by=by)
+    return AgentIn(real_name=name, phone=phone, id_number=id_number, power_of_attorney=document)
+
+
+def _power_of_attorney(reader: _Reader, *, by: User) -> str:
+    """The id of the filer's unused upload holding the power of attorney (image or PDF). The
+    upload is claimed for the case, under lock, when the case is filed."""
+    name = "agent.power_of_attorney"
+    value = reader.raw(name)
+    if value in (None, ""):
+        reader.fail(name, _("委托代理人投诉须提交授权委托书。"))
+        return ""
+    try:
+        upload_id = str(uuid.UUID(str(value)))
+    except ValueError:
+        reader.fail(name, _("授权委托书文件编号无效。"))
+        return ""
+    found = Attachment.objects.filter(pk=upload_id, owner=by, case__isnull=True)
+    content_type = found.values_list("content_type", flat=True).first()
+    if content_type is None:
+        reader.fail(name, _("授权委托书文件不存在、已被使用或不属于您，请重新上传。"))
+    elif content_type not in POWER_OF_ATTORNEY_TYPES:
+        reader.fail(name, _("授权委托书应为图片或PDF文件。"))
+    return upload_id
