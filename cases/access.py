@@ -260,9 +260,25 @@ def viewer_of(user: User, case: Case) -> Viewer:
 
 def may_see_parties(user: User, case: Case, viewer: Viewer) -> bool:
     """A complaint's co-complainants and agent, and the power of attorney among its files
-    (`parties`): the filing consumer and the staff over the case see them; the business
-    complained about never does (o121 Art. 37's care for the people who come forward)."""
-    return viewer == Viewer.STAFF or (viewer == Viewer.CONSUMER and case.consumer_id == user.pk)
+    (`parties`): the filing consumer and the staff over the unit holding or handling the case
+    see them; the business complained about never does (o121 Art. 37's care for the people who
+    come forward). Nor does a department that sees the case only because an open authority
+    dispute names it: it reads the case to say whether it is competent, which turns on the
+    business and the facts, not on who else complains or through whom."""
+    if user.is_authenticated and case.consumer_id == user.pk:
+        return True
+    return viewer == Viewer.STAFF and over_holder_or_handler(user, case)
+
+
+def over_holder_or_handler(user: User, case: Case) -> bool:
+    """Staff whose subtree holds or handles the case, as against those who see it only because
+    an open authority dispute names their department (`case_units`)."""
+    units = [case.department] + ([case.handler_unit] if case.handler_unit_id else [])
+    return any(
+        unit is not None and unit.path.startswith(m.department.path)
+        for m in memberships_of(user)
+        for unit in units
+    )
 
 
 def handles_case(user: User, case: Case) -> bool:

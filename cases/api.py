@@ -19,7 +19,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status, UploadedFile
-from pydantic import Field, StrictBool, field_validator
+from ninja.schema import DjangoGetter
+from pydantic import Field, StrictBool, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from accounts.models import User
@@ -60,25 +61,41 @@ LATE_CASES_LISTED = 5_000  # late cases listed for the overdue filter; more are 
 # --- request bodies (shape only; the rules are in cases.intake) -------------------------------
 
 
-class PlatformIn(Schema):
+class ObjectIn(Schema):
+    """A JSON object nested in a body. ninja's `Schema` reads any value by its attributes, so a
+    string or a list where an object belongs would pass as an object with every field unset:
+    `"agent": "钱律师"` would file the complaint without its agent and say nothing. Anything but
+    an object is refused, as pydantic refuses it elsewhere (422, `应为 JSON 对象。`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, value: Any) -> Any:
+        # ninja's own validator has wrapped the value already (`DjangoGetter`): look inside.
+        raw = value._obj if isinstance(value, DjangoGetter) else value
+        if not isinstance(raw, dict):
+            raise PydanticCustomError("model_type", "Input should be an object")
+        return value
+
+
+class PlatformIn(ObjectIn):
     name: str | None = None
     address: str | None = None
 
 
-class RespondentIn(Schema):
+class RespondentIn(ObjectIn):
     name: str | None = None
     uscc: str | None = Field(None, description="统一社会信用代码 (18 characters)")
     address: str | None = None
     platform: PlatformIn | None = None
 
 
-class CallerIn(Schema):
+class CallerIn(ObjectIn):
     real_name: str | None = None
     phone: str | None = None
     address: str | None = None
 
 
-class CoComplainantIn(Schema):
+class CoComplainantIn(ObjectIn):
     real_name: str | None = None
     phone: str | None = None
     id_number: str | None = Field(None, description="optional; GB 11643, 18 characters")
@@ -88,7 +105,7 @@ class CoComplainantIn(Schema):
     )
 
 
-class AgentIn(Schema):
+class AgentIn(ObjectIn):
     real_name: str | None = None
     phone: str | None = None
     id_number: str | None = Field(None, description="optional; GB 11643, 18 characters")

@@ -273,6 +273,7 @@ def clean_submission(*, kind: str, by: User, payload: dict[str, Any]) -> Submiss
         rules=rules_for(submission.received_at),
         by=by,
         filer_phone=submission.party_phone,
+        filer=submission.consumer,
     )
     if reader.errors:
         raise IntakeError(reader.errors)

@@ -23,7 +23,14 @@ from django.utils.translation import gettext as _
 
 from accounts.identity import mask_phone
 from accounts.models import User
-from cases.access import Viewer, case_units, handles_case, staff_paths, viewer_of
+from cases.access import (
+    Viewer,
+    case_units,
+    handles_case,
+    over_holder_or_handler,
+    staff_paths,
+    viewer_of,
+)
 from cases.categories import category_name
 from cases.documents import agreement_url
 from cases.models import Attachment, Case, CaseEvent, ClockKind, Deadline, Kind, Visibility
@@ -191,13 +198,18 @@ def _respondent(case: Case) -> dict[str, Any] | None:
 def _party(case: Case, user: User, viewer: Viewer) -> dict[str, str]:
     """Full details for the consumer themself and the unit holding or handling the case; the
     phone masked for other staff (higher levels watch, they don't call); the business sees
-    the name only with phone and address masked."""
-    full = case.consumer_id == user.pk or (viewer == Viewer.STAFF and handles_case(user, case))
-    business = viewer == Viewer.BUSINESS
+    the name only with phone and address masked, and so does a department that sees the case
+    only because an open authority dispute names it (it judges competence, it writes to
+    nobody)."""
+    own = case.consumer_id == user.pk
+    full = own or (viewer == Viewer.STAFF and handles_case(user, case))
+    stranger = viewer == Viewer.BUSINESS or (
+        viewer == Viewer.STAFF and not own and not over_holder_or_handler(user, case)
+    )
     return {
         "name": case.party_name,
         "phone": case.party_phone if full else mask_phone(case.party_phone),
-        "address": mask_address(case.party_address) if business else case.party_address,
+        "address": mask_address(case.party_address) if stranger else case.party_address,
     }
 
 

@@ -403,7 +403,7 @@ def _apply(step: Step) -> None:
     if spec.closes:
         _set(step, closed_at=step.now, paused_since=None)
         if case.disputed_with_id is not None:  # closing ends an open authority dispute
-            _end_dispute(step)
+            _drop_dispute(step)
     _set(step, version=case.version + 1)
     case.save(update_fields=[*dict.fromkeys(step.changed), "updated_at"])
     started = _move_clocks(step)
@@ -494,6 +494,20 @@ def _refuse(step: Step) -> None:
 
 def _end_dispute(step: Step) -> None:
     _set(step, disputed_with=None, dispute_refused=False)
+
+
+def _drop_dispute(step: Step) -> None:
+    """The dispute ends without a decision on it (the holder withdraws it, or the case closes):
+    the named department, and the common superior once asked to designate, are told that
+    nothing is awaited from them any more."""
+    from supervision import alerts
+
+    case = step.case
+    named, refused = case.disputed_with, case.dispute_refused
+    superior = dispute_superior_code(case) if refused else None
+    _end_dispute(step)
+    if named is not None:
+        alerts.dispute_dropped(case, units=[named.code, *([superior] if superior else [])])
 
 
 def _agree(step: Step) -> None:
@@ -611,7 +625,7 @@ APPLIERS: dict[str, Callable[[Step], None]] = {
     "dispute": _dispute,
     "refuse": _refuse,
     "agree": _agree,
-    "withdraw_dispute": _end_dispute,
+    "withdraw_dispute": _drop_dispute,
     "designate": _designate,
 }
 

@@ -20,7 +20,17 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.memberships import memberships_of
 from accounts.models import Membership, Role, User
-from cases.models import Case, ClockKind, Deadline, Kind, Outcome, Rules, Status, Visibility
+from cases.models import (
+    Case,
+    CaseEvent,
+    ClockKind,
+    Deadline,
+    Kind,
+    Outcome,
+    Rules,
+    Status,
+    Visibility,
+)
 from cases.rules import local_date
 from departments.models import Department, Level
 
@@ -321,7 +331,7 @@ def _routing_actions() -> tuple[ActionSpec, ...]:
                 Param("reason"),
             ),
             note_param="reason",
-            guard="undisputed",
+            guard=("undisputed", "not_settled_here"),
             **common,
         ),
         ActionSpec(
@@ -369,7 +379,7 @@ def _dispute_actions() -> tuple[ActionSpec, ...]:
             note_param="reason",
             pauses=(ClockKind.ACCEPT,),
             starts=(SETTLE_CLOCK,),
-            guard="undisputed",
+            guard=("undisputed", "not_settled_here"),
             **common,
         ),
         ActionSpec(
@@ -806,6 +816,25 @@ def _designation_due(case: Case) -> bool:
     )
 
 
+# The actions that settle which department is competent (o121 Art. 33).
+SETTLING_ACTIONS = ("agree", "designate")
+
+
+def _not_settled_here(case: Case) -> bool:
+    """o121 Art. 33: once the named department agreed or the common superior designated, the
+    department the case was settled on is bound by it: it raises no new dispute and transfers
+    the case on to nobody (else the two departments could pass it back and forth for ever); it
+    may still ask the upper level (`escalate`). A case an upper level has since routed elsewhere
+    is routed there as any other."""
+    settled = (
+        CaseEvent.objects.filter(case=case, action__in=SETTLING_ACTIONS)
+        .order_by("-seq")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return settled is None or settled.get("department") != case.department_id
+
+
 GUARDS: dict[str, tuple[str, Callable[[Case], bool]]] = {
     "county_level": ("the case is at a county-level unit", _county_level),
     "above_county": ("the case is above county level", _above_county),
@@ -823,6 +852,10 @@ GUARDS: dict[str, tuple[str, Callable[[Case], bool]]] = {
         lambda case: case.disputed_with_id is None,
     ),
     "disputed": ("an authority dispute is open", lambda case: case.disputed_with_id is not None),
+    "not_settled_here": (
+        "the holder was not made competent by an agreement or a designation (o121 Art. 33)",
+        _not_settled_here,
+    ),
     "unanswered": (
         "an authority dispute is open and the named department has not refused it",
         lambda case: case.disputed_with_id is not None and not case.dispute_refused,
@@ -840,6 +873,10 @@ GUARD_MESSAGES: dict[str, Promise] = {
         "本案有尚未解决的管辖争议：请等待对方部门答复或共同上级部门指定管辖，或先撤回争议。"
     ),
     "unanswered": _("对方部门已表示不同意管辖，请等待共同上级部门指定管辖。"),
+    "not_settled_here": _(
+        "本案管辖已经对方部门同意或上级部门指定，本部门不能再移送或提出管辖争议；"
+        "确有异议的，请报请上级部门。"
+    ),
     "designation_due": _(
         "对方部门表示不同意管辖，或管辖协商期限（7 个工作日）届满后，方可指定管辖。"
     ),

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.identity import InvalidIdNumber, validate_id_number
+from accounts.identity import InvalidIdNumber, id_number_hash, validate_id_number
 from accounts.models import User
 from accounts.registration import PROVINCE_CODES
 from cases.models import Attachment, Kind, Rules
@@ -62,9 +62,17 @@ class PartiesIn:
 
 
 def read_parties(
-    reader: _Reader, *, kind: str, rules: str, by: User, filer_phone: str
+    reader: _Reader,
+    *,
+    kind: str,
+    rules: str,
+    by: User,
+    filer_phone: str,
+    filer: User | None = None,
 ) -> PartiesIn:
-    """The co-complainants and agent of the submission, every problem noted on `reader`."""
+    """The co-complainants and agent of the submission, every problem noted on `reader`.
+    `filer`: the account the complaint is filed by and for (None when a hotline agent records
+    a caller), whose ID number no co-complainant may repeat."""
     parties = PartiesIn()
     for name in ("co_complainants", "agent"):
         if reader.given(name) and kind != Kind.COMPLAINT:
@@ -72,13 +80,38 @@ def read_parties(
     if kind != Kind.COMPLAINT:
         return parties
     if reader.given("co_complainants"):
-        parties.co_complainants = _co_complainants(reader, rules=rules, filer_phone=filer_phone)
+        parties.co_complainants = _co_complainants(
+            reader, rules=rules, filer=Filer(phone=filer_phone, account=filer)
+        )
     if reader.given("agent"):
         parties.agent = _agent(reader, by=by)
     return parties
 
 
-def _co_complainants(reader: _Reader, *, rules: str, filer_phone: str) -> list[CoComplainantIn]:
+@dataclass(frozen=True)
+class Filer:
+    """The complainant who files: their phone, and their account when they file for
+    themselves."""
+
+    phone: str
+    account: User | None = None
+
+    def is_one_of(self, people: list[CoComplainantIn]) -> bool:
+        phone = phone_key(self.phone)
+        hashed = (self.account.id_number_hash or "") if self.account is not None else ""
+        return any(
+            (phone and phone_key(person.phone) == phone)
+            or (hashed and person.id_number and id_number_hash(person.id_number) == hashed)
+            for person in people
+        )
+
+
+def phone_key(phone: str) -> str:
+    """A phone as compared for repeats: its digits ("0571-88880001" is "057188880001")."""
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def _co_complainants(reader: _Reader, *, rules: str, filer: Filer) -> list[CoComplainantIn]:
     items = reader.raw("co_complainants")
     if not isinstance(items, list):
         reader.fail("co_complainants", _("共同投诉人格式不正确，应为列表。"))
@@ -89,7 +122,7 @@ def _co_complainants(reader: _Reader, *, rules: str, filer_phone: str) -> list[C
     found = [_co_complainant(reader, f"co_complainants.{i}") for i in range(len(items))]
     people = [person for person in found if person is not None]
     _check_representatives(reader, people, rules=rules)
-    _check_repeats(reader, people, filer_phone=filer_phone)
+    _check_repeats(reader, people, filer=filer)
     return people
 
 
@@ -134,13 +167,14 @@ def _check_representatives(reader: _Reader, people: list[CoComplainantIn], *, ru
         )
 
 
-def _check_repeats(reader: _Reader, people: list[CoComplainantIn], *, filer_phone: str) -> None:
-    """The same person twice (by phone or ID number), or the filer listed as their own co."""
-    phones = [person.phone for person in people if person.phone]
+def _check_repeats(reader: _Reader, people: list[CoComplainantIn], *, filer: Filer) -> None:
+    """The same person twice (by phone, however written, or ID number), or the filer listed
+    as their own co-complainant (by phone, or by the ID number of their account)."""
+    phones = [phone_key(person.phone) for person in people if person.phone]
     ids = [person.id_number for person in people if person.id_number]
     if len(set(phones)) != len(phones) or len(set(ids)) != len(ids):
         reader.fail("co_complainants", _("共同投诉人有重复（电话或身份证号码相同）。"))
-    if filer_phone and filer_phone in phones:
+    if filer.is_one_of(people):
         reader.fail("co_complainants", _("投诉人本人无需列为共同投诉人。"))
 
 

@@ -345,8 +345,14 @@ for _i in range(MAX_CO_ROWS):
         _row_label(_i + 1, _("联系电话")), max_length=20, required=False, inputmode="tel"
     )
     _fields[f"co_{_i}_id_number"] = _id_number_field(_row_label(_i + 1, _("身份证号码（选填）")))
-    _fields[f"co_{_i}_consent"] = forms.BooleanField(label=_("本人同意共同投诉"), required=False)
-    _fields[f"co_{_i}_representative"] = forms.BooleanField(label=_("推选为代表人"), required=False)
+    # Numbered as the other fields of the row: each box has a name of its own (screen readers,
+    # the error summary), and it says that the person consents, not that the filer does.
+    _fields[f"co_{_i}_consent"] = forms.BooleanField(
+        label=_row_label(_i + 1, _("同意共同投诉")), required=False
+    )
+    _fields[f"co_{_i}_representative"] = forms.BooleanField(
+        label=_row_label(_i + 1, _("推选为代表人")), required=False
+    )
 
 
 # --- actions on a case -------------------------------------------------------------------------

@@ -142,6 +142,19 @@ def dispute_refused(case: Case, *, superior: str, reason: str) -> int:
     )
 
 
+def dispute_dropped(case: Case, *, units: list[str]) -> int:
+    """Tell the units an authority dispute awaited (the named department; the common superior
+    after a refusal) that it ended without them: withdrawn by the holder, or the case closed."""
+    facts = {"number": case.number, "from": case.department.name}
+    text = (
+        _("案件 %(number)s 已办结，管辖争议随之结束，无需再答复或指定管辖。")
+        if case.closed_at is not None
+        else _("%(from)s已撤回就案件 %(number)s 提出的管辖争议，无需再答复或指定管辖。")
+    )
+    subject = _("管辖争议已结束：案件 %(number)s") % facts
+    return sum(_send(unit, case, subject=subject, body=text % facts) for unit in units)
+
+
 def _due_soon_text(clock: Deadline) -> dict[str, str]:
     facts = {
         "number": clock.case.number,
@@ -156,12 +169,13 @@ def _due_soon_text(clock: Deadline) -> dict[str, str]:
 
 def _owing_units(clock: Deadline) -> list[str]:
     """The units a clock due soon concerns: the one that owes it and, for the settling clock of
-    an authority dispute, the department named in it (its answer is what is due)."""
+    an authority dispute, the department named in it while its answer is what is due (once it
+    refused, it has answered: the common superior designates)."""
     units = [clock.department_id]
     named = clock.case.disputed_with_id
-    if clock.kind == ClockKind.SETTLE_AUTHORITY and named is not None and named not in units:
-        units.append(named)
-    return units
+    if clock.kind != ClockKind.SETTLE_AUTHORITY or named is None or named in units:
+        return units
+    return units if clock.case.dispute_refused else [*units, named]
 
 
 def clock_due_soon(clock: Deadline) -> int:

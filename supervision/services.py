@@ -22,11 +22,11 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from cases.deadlines import today as local_today
 from cases.events import append_event
-from cases.models import Case, Deadline, Visibility
+from cases.models import Case, ClockKind, Deadline, Visibility
 from cases.rules import MAX_DUE_DAYS
 from cases.services import WorkflowError, perform
 from cases.text import clean_text
-from cases.workflow import action_spec, grant_for
+from cases.workflow import action_spec, dispute_superior_code, grant_for
 from departments.models import Department
 from supervision import alerts
 from supervision.models import OrderKind, OrderStatus, SupervisionOrder, Tracking
@@ -349,19 +349,18 @@ def raise_overdue_order(deadline_id: int, *, today: dt.date) -> SupervisionOrder
     Re-checked under the case lock: None if a parallel sweep raised it or the clock was met."""
     with transaction.atomic():
         case = _lock_case_of_clock(deadline_id)
-        holder = holding_unit(case)
-        superior = superior_of(holder)
-        if superior is None:
-            return None
         clock = _clock_owing_order(deadline_id)
         if clock is None:
+            return None
+        superior, owing = _chased(case, clock)
+        if superior is None:
             return None
         facts = {"clock": clock.get_kind_display(), "due": clock.due.isoformat()}
         return raise_order(
             case,
             kind=OrderKind.OVERDUE,
             from_department=superior,
-            to_department=holder,
+            to_department=owing,
             instructions=_("%(clock)s已于 %(due)s 届满仍未办结，请立即办理并说明超期原因。")
             % facts,
             due=default_due(today),
@@ -369,12 +368,27 @@ def raise_overdue_order(deadline_id: int, *, today: dt.date) -> SupervisionOrder
         )
 
 
+def _chased(case: Case, clock: Deadline) -> tuple[Department | None, Department]:
+    """(the body that chases, the unit chased) for an overdue clock: the unit that owes the next
+    step and the body above it. The settling clock of an authority dispute (o121 Art. 33) is owed
+    by the department named in it until it answers — chased by the common superior, above both —
+    and, once it refused, by the common superior, which designates — chased by the body above."""
+    if clock.kind == ClockKind.SETTLE_AUTHORITY and case.disputed_with is not None:
+        common = Department.objects.filter(pk=dispute_superior_code(case)).first()
+        if common is not None:
+            if case.dispute_refused:
+                return superior_of(common), common
+            return common, case.disputed_with
+    holder = holding_unit(case)
+    return superior_of(holder), holder
+
+
 def _lock_case_of_clock(deadline_id: int) -> Case:
     """`lock_case` for the case a clock runs on, in one query with the holding unit and the body
     above it (the clock's case never changes, so no read of the clock is needed first)."""
     return (
         Case.objects.select_for_update(of=("self",))
-        .select_related("department__parent", "handler_unit__parent")
+        .select_related("department__parent", "handler_unit__parent", "disputed_with")
         .get(deadlines=deadline_id)
     )
 

@@ -237,7 +237,14 @@ def _told_clocks(notices: dict[int, dt.date]) -> list[Deadline]:
     clocks = list(
         Deadline.objects.filter(pk__in=notices)
         .select_related("case")
-        .only("kind", "due", "department", "case__number", "case__disputed_with")
+        .only(
+            "kind",
+            "due",
+            "department",
+            "case__number",
+            "case__disputed_with",
+            "case__dispute_refused",
+        )
     )
     for clock in clocks:
         clock.due = notices[clock.pk]

@@ -393,7 +393,9 @@ def test_the_api_takes_the_whole_dispute_and_answers_errors_in_its_shape(cast, a
 # --- The sweep --------------------------------------------------------------------------------
 
 
-def test_an_unanswered_dispute_goes_overdue_and_raises_an_order_one_level_up(cast, disputed):
+def test_an_unanswered_dispute_goes_overdue_and_the_superior_chases_the_named_department(
+    api, cast, disputed
+):
     the_day_after = SETTLE_DUE + dt.timedelta(days=1)
     with frozen(at(the_day_after, 1)):
         sweep_deadlines(today=the_day_after)
@@ -402,9 +404,43 @@ def test_an_unanswered_dispute_goes_overdue_and_raises_an_order_one_level_up(cas
     assert settle.overdue
     assert not clock(disputed).overdue  # the paused accept clock is not running
     order = SupervisionOrder.objects.get(deadline=settle, kind=OrderKind.OVERDUE)
-    assert (order.from_department_id, order.to_department_id) == ("330100", "330106")
+    # The named department owes the answer; the common superior (the city) chases it.
+    assert (order.from_department_id, order.to_department_id) == ("330100", "330102")
+    answered = api.as_user(cast.nick).post_json(
+        f"/api/v1/supervision/orders/{order.pk}/respond", {"note": "已在协商，将于今日答复。"}
+    )
+    assert answered.status_code == 200  # the named department can see the case and answer
     with frozen(at(the_day_after)):
         assert "designate" in allowed_actions(Case.objects.get(pk=disputed.pk), cast.cathy)
+
+
+def test_after_a_refusal_the_overdue_settling_clock_chases_the_common_superior(cast, disputed):
+    act(disputed, "refuse", cast.nick, dt.date(2026, 6, 3), reason="不属本区管辖")
+    the_day_after = SETTLE_DUE + dt.timedelta(days=1)
+    with frozen(at(the_day_after, 1)):
+        sweep_deadlines(today=the_day_after)
+
+    settle = clock(disputed, ClockKind.SETTLE_AUTHORITY)
+    order = SupervisionOrder.objects.get(deadline=settle, kind=OrderKind.OVERDUE)
+    # The designation is owed by the city, chased by the province above it.
+    assert (order.from_department_id, order.to_department_id) == ("330000", "330100")
+
+
+def test_the_named_department_is_told_when_the_holder_withdraws_the_dispute(cast, disputed):
+    act(disputed, "withdraw_dispute", cast.ken, dt.date(2026, 6, 3))
+
+    told = Notification.objects.filter(case=disputed, subject__startswith="管辖争议已结束")
+    assert told.filter(recipient=cast.nick, body__contains="已撤回").exists()
+    assert not told.filter(recipient=cast.cathy).exists()  # no designation was asked of it
+
+
+def test_when_the_case_closes_the_named_department_and_the_superior_are_told(cast, disputed):
+    act(disputed, "refuse", cast.nick, dt.date(2026, 6, 3), reason="不属本区管辖")
+    act(disputed, "withdraw", cast.alice, dt.date(2026, 6, 4), reason="已与商家和解")
+
+    told = Notification.objects.filter(case=disputed, subject__startswith="管辖争议已结束")
+    assert told.filter(recipient=cast.nick, body__contains="已办结").exists()
+    assert told.filter(recipient=cast.cathy, body__contains="已办结").exists()
 
 
 def test_the_named_department_is_told_when_its_answer_is_due_soon(cast, disputed):
