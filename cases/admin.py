@@ -194,7 +194,15 @@ FIELD_GROUPS: tuple[tuple[StrOrPromise | None, tuple[str, ...]], ...] = (
     ),
     (
         gettext_lazy("办理"),
-        ("department", "handler_unit", "paused_since", "closed_at", "linked_case"),
+        (
+            "department",
+            "handler_unit",
+            "disputed_with",
+            "dispute_refused",
+            "paused_since",
+            "closed_at",
+            "linked_case",
+        ),
     ),
     (
         gettext_lazy("投诉人/举报人"),

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission
 
 from accounts.models import User
 from cases.models import Case, CaseEvent, Status
+from departments.models import Department
 from notifications.models import Channel, Notification
 from notifications.tasks import MAX_ATTEMPTS
 from tests.test_workflow_factory import make_case
@@ -368,3 +369,14 @@ def test_staff_who_are_not_superusers_do_not_see_the_outbox(client, cast, failed
     as_user(client, ken)
 
     assert client.get(NOTIFICATIONS).status_code == 403
+
+
+def test_the_case_page_shows_an_open_authority_dispute(client, root, west_lake):
+    named = Department.objects.filter(is_county_level=True).exclude(pk=west_lake.department_id)[0]
+    Case.objects.filter(pk=west_lake.pk).update(disputed_with=named, dispute_refused=True)
+    as_user(client, root)
+
+    html = client.get(change_url(west_lake)).content.decode()
+
+    assert "管辖争议对方部门" in html and named.name in html
+    assert "对方不同意管辖" in html
