@@ -4,11 +4,20 @@ One dense page, no wizard: an agent types while the caller talks. The case is fi
 `cases.intake.submit_case`, the same path as the web form and the API, with the caller as
 `on_behalf_of` and the channel and receipt time the agent records. The page's hidden token is the
 idempotency key, so a double click or a resent form files one case. "查找管辖部门" re-renders the
-page with the competent county departments for the addresses typed, and files nothing.
+page with the competent county departments for the addresses typed, and files nothing; so does
+"再添加一位共同投诉人", with one more row (no JavaScript needed).
+
+A complaint may be joint (o121 Art. 12) or made through an agent (Art. 11). The agent's power of
+attorney is the one file the desk takes: scanned from a letter or a visit, it is kept as the
+agent's unused upload the moment it is sent (the page carries its id, as the web form's draft
+does) and claimed for the case by intake, in the case's transaction. Intake refuses an agent
+without one, here as on the web and the API: an agent who only says on the phone that they hold
+one is not recorded as the agent until the document arrives.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,13 +25,14 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
-from cases import idempotency
+from cases import evidence, idempotency
 from cases.access import memberships_over
 from cases.idempotency import IdempotencyMismatch
 from cases.intake import (
@@ -32,16 +42,29 @@ from cases.intake import (
     is_hotline_agent,
     submit_case,
 )
-from cases.models import Case, ClockKind, Kind
+from cases.models import Attachment, Case, ClockKind, Kind
 from cases.rules import rules_for
 from departments.jurisdiction import AmbiguousAddress, suggest_jurisdictions
 from departments.models import Department
+from parties.intake import POWER_OF_ATTORNEY_TYPES
+from parties.presenters import agent_of
 from workbench import pages
-from workbench.hotline_forms import OTHER_DEPARTMENT, YES, HotlineForm, received_moment
+from workbench.hotline_forms import (
+    MAX_CO_ROWS,
+    OTHER_DEPARTMENT,
+    YES,
+    HotlineForm,
+    KeptDocument,
+    received_moment,
+    rows_shown,
+)
 from workbench.selectors import active_membership, memberships_of
 from workbench.views import SESSION_KEY
 
 LOOKUP = "lookup"
+ADD_ROW = "add_row"
+# Sent by the page, but decided by the view: never shown again as typed.
+DOCUMENT_INPUTS = ("power_of_attorney_id", "drop_power_of_attorney")
 FIRST_CLOCKS = (ClockKind.ACCEPT, ClockKind.ANSWER)
 
 
@@ -66,16 +89,82 @@ def hotline(request: HttpRequest) -> HttpResponse:
     user = _agent(request)
     if request.method == "GET":
         return _render(request, user, HotlineForm(), token=idempotency.issue_form_token())
-    if request.POST.get("op") == LOOKUP:
-        form = HotlineForm(initial=_typed(request.POST))
+    document = _kept_document(request, user)
+    op = request.POST.get("op")
+    if op == LOOKUP:
+        form = HotlineForm(initial=_typed(request.POST, document), document=document)
         return _render(request, user, form, token=_token(request), looked_up=True)
-    return _file(request, user)
+    if op == ADD_ROW:
+        return _add_row(request, user, document)
+    return _file(request, user, document)
 
 
-def _typed(data: Mapping[str, Any]) -> dict[str, Any]:
+def _typed(data: Mapping[str, Any], document: KeptDocument) -> dict[str, Any]:
     """What the agent typed, to show again as it was (a lookup validates nothing)."""
-    skip = {"csrfmiddlewaretoken", "token", "op"}
-    return {name: data.get(name) for name in data if name not in skip}
+    skip = {"csrfmiddlewaretoken", "token", "op", *DOCUMENT_INPUTS}
+    typed = {name: data.get(name) for name in data if name not in skip}
+    return {**typed, "power_of_attorney_id": document.id}
+
+
+def _add_row(request: HttpRequest, user: User, document: KeptDocument) -> HttpResponse:
+    """One more co-complainant row, the cursor in it; nothing is checked or filed."""
+    shown = rows_shown(request.POST.get("co_rows"))
+    if shown >= MAX_CO_ROWS:
+        messages.error(request, _("共同投诉人最多%(n)d人。") % {"n": MAX_CO_ROWS})
+    typed = {**_typed(request.POST, document), "co_rows": str(min(shown + 1, MAX_CO_ROWS))}
+    form = HotlineForm(initial=typed, document=document)
+    form.focus_row(form.row_count - 1)
+    return _render(request, user, form, token=_token(request))
+
+
+# --- the power of attorney ---------------------------------------------------------------------
+
+
+def _kept_document(request: HttpRequest, user: User) -> KeptDocument:
+    """The power of attorney the page carries: a file sent now is checked and stored at once as
+    the agent's unused upload, replacing the one kept; "drop" forgets the kept one (unused, it is
+    removed with the other unused uploads after a day)."""
+    carried, drop = (request.POST.get(name) for name in DOCUMENT_INPUTS)
+    previous = _known_document(user, "" if drop else carried or "")
+    if getattr(request, "evidence_too_large", False):
+        return KeptDocument(previous.id, previous.name, problem=str(evidence.too_large()))
+    uploaded = request.FILES.get("power_of_attorney")
+    if uploaded is None:
+        return previous
+    problem = _document_problem(uploaded)
+    if problem is None:
+        try:
+            stored = evidence.store_upload(owner=user, uploaded_file=uploaded)
+        except evidence.EvidenceError as exc:
+            problem = str(exc)
+        else:
+            return KeptDocument(str(stored.id), stored.name)
+    return KeptDocument(previous.id, previous.name, problem)
+
+
+def _document_problem(uploaded: UploadedFile) -> str | None:
+    """Why the file sent cannot be a power of attorney (an image or a PDF of at most 20 MB),
+    checked before anything is stored; None when it can."""
+    try:
+        file_type = evidence.check_upload(uploaded)
+    except evidence.UnsupportedType:
+        return _("授权委托书应为图片或PDF文件。")
+    except evidence.EvidenceError as exc:
+        return str(exc)
+    if file_type.content_type not in POWER_OF_ATTORNEY_TYPES:
+        return _("授权委托书应为图片或PDF文件。")
+    return None
+
+
+def _known_document(user: User, value: str) -> KeptDocument:
+    """The id the page carried, if it is an upload id; its name if it is still the agent's unused
+    upload (otherwise intake says what is wrong with it when the form is sent)."""
+    try:
+        upload_id = str(uuid.UUID(value))
+    except ValueError:
+        return KeptDocument()
+    found = Attachment.objects.filter(pk=upload_id, owner=user, case__isnull=True)
+    return KeptDocument(upload_id, found.values_list("name", flat=True).first() or "")
 
 
 def _token(request: HttpRequest) -> str:
@@ -90,8 +179,11 @@ def _token(request: HttpRequest) -> str:
 # --- filing ----------------------------------------------------------------------------------
 
 
-def _file(request: HttpRequest, user: User) -> HttpResponse:
-    form = HotlineForm(request.POST)
+def _file(request: HttpRequest, user: User, document: KeptDocument) -> HttpResponse:
+    data = request.POST.copy()
+    data.pop(DOCUMENT_INPUTS[1], None)
+    data[DOCUMENT_INPUTS[0]] = document.id
+    form = HotlineForm(data, document=document)
     token = _token(request)
     if token != request.POST.get("token"):
         form.add_error(None, _("登记表已过期，请核对内容后再次提交。"))
@@ -141,12 +233,30 @@ def _filed_message(case: Case) -> str:
     )
     values = {"kind": case.get_kind_display(), "number": case.number}
     if clock is None:
-        return _("已登记%(kind)s，编号 %(number)s。") % values
+        return _("已登记%(kind)s，编号 %(number)s。") % values + _parties_note(case)
     return _("已登记%(kind)s，编号 %(number)s，%(clock)s至 %(due)s。") % {
         **values,
         "clock": clock.get_kind_display(),
         "due": clock.due.isoformat(),
-    }
+    } + _parties_note(case)
+
+
+def _parties_note(case: Case) -> str:
+    """What the confirmation reads back about the other parties: how many, never who (the
+    message may travel in a cookie; the case page lists them, masked)."""
+    if case.kind != Kind.COMPLAINT:
+        return ""
+    note = ""
+    people = list(case.co_complainants.all())  # type: ignore[attr-defined]
+    if people:
+        representatives = sum(person.is_representative for person in people)
+        note += _("共同投诉人%(n)d人（其中代表人%(reps)d人）。") % {
+            "n": len(people),
+            "reps": representatives,
+        }
+    if agent_of(case) is not None:
+        note += _("已登记委托代理人，授权委托书已存入证据材料。")
+    return note
 
 
 def _after_filing(user: User, case: Case) -> HttpResponse:

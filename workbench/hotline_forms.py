@@ -2,23 +2,29 @@
 
 Like every form here it checks shape only (a choice from the list, a date, a number, a length).
 Whether the case has what the rules require — the caller's phone, the respondent's address, a
-demand for a complaint, a county-level department, a receipt time not in the future — is
-`cases.intake`'s decision; its messages come back onto these fields through `INTAKE_FIELDS`.
+demand for a complaint, a county-level department, a receipt time not in the future, each
+co-complainant's details and the representatives' number (o121 Art. 12), an agent's power of
+attorney (Art. 11) — is `cases.intake`'s decision (with `parties.intake`); its messages come back
+onto these fields through `INTAKE_FIELDS`, the row of a co-complainant by its position.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cases.categories import category_tree
 from cases.models import Channel, Kind
+from parties.intake import MAX_CO_COMPLAINANTS
 
 YES, NO = "yes", "no"
 OTHER_DEPARTMENT = "other"
@@ -47,7 +53,23 @@ INTAKE_FIELDS: dict[str, str] = {
     "demand": "demand",
     "notify_me": "notify_me",
     "question": "question",
+    "agent.real_name": "agent_name",
+    "agent.phone": "agent_phone",
+    "agent.id_number": "agent_id_number",
+    "agent.power_of_attorney": "power_of_attorney",
 }
+# A co-complainant's part in the submission (`co_complainants.2.phone`) -> its row's field.
+CO_FIELDS = {
+    "real_name": "name",
+    "phone": "phone",
+    "id_number": "id_number",
+    "consent": "consent",
+    "representative": "representative",
+}
+# Problems with the whole list or the whole agent: shown at the top of their part of the form.
+PARTY_GROUPS = ("co_complainants", "agent")
+MAX_CO_ROWS = MAX_CO_COMPLAINANTS
+NO_CONSENT = _("请向此人确认同意共同投诉；未同意的不能列为共同投诉人。")
 
 
 def local_now_minute() -> str:
@@ -76,6 +98,22 @@ def _text(label: Any, *, max_length: int, **attrs: Any) -> forms.CharField:
     return forms.CharField(
         label=label, max_length=max_length, required=False, widget=forms.TextInput(attrs=attrs)
     )
+
+
+def _row_label(n: int, label: Any) -> Any:
+    """ "第2位 联系电话": the error summary names the row."""
+    return format_lazy(_("第{n}位 {label}"), n=n, label=label)
+
+
+@dataclass(frozen=True)
+class KeptDocument:
+    """The power of attorney the page carries between its sendings: the id and name of the agent's
+    unused upload (a file input cannot be refilled when the page comes back), or why the file
+    sent this time was not kept."""
+
+    id: str = ""
+    name: str = ""
+    problem: str = ""
 
 
 def _area(label: Any, *, max_length: int, rows: int) -> forms.CharField:
@@ -143,9 +181,29 @@ class HotlineForm(forms.Form):
     notify_me = forms.BooleanField(label=_("举报人要求告知是否立案"), required=False)
     question = _area(_("咨询内容"), max_length=2000, rows=4)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    # A joint complaint's other complainants (rows co_0_… to co_19_…, added below the class) and
+    # the agent the complaint is made through (o121 Arts. 11-12). Complaints only.
+    co_rows = forms.CharField(widget=forms.HiddenInput, required=False)
+    agent_name = _text(_("代理人姓名"), max_length=50, autocomplete="off")
+    agent_phone = _text(_("代理人电话"), max_length=20, inputmode="tel", autocomplete="off")
+    agent_id_number = _text(
+        _("代理人身份证号码"), max_length=18, autocapitalize="characters", autocomplete="off"
+    )
+    # Never bound to a file: the view keeps an upload at once and the page carries its id.
+    power_of_attorney = forms.FileField(
+        label=_("授权委托书"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp,.pdf"}),
+    )
+    power_of_attorney_id = forms.CharField(widget=forms.HiddenInput, required=False)
+    drop_power_of_attorney = forms.BooleanField(label=_("删除已上传的授权委托书"), required=False)
+
+    def __init__(self, *args: Any, document: KeptDocument | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"received_at": local_now_minute()})
         super().__init__(*args, **kwargs)
+        self.document = document or KeptDocument()
+        # Intake's problems with a whole part (too many representatives, the same person twice).
+        self.group_errors: dict[str, list[str]] = {}
         category = self.fields["category"]
         assert isinstance(category, forms.ChoiceField)
         category.choices = category_choices()
@@ -174,15 +232,58 @@ class HotlineForm(forms.Form):
         )
         self.fields["respondent_uscc"].help_text = _("选填，18位。")
         self.fields["department_code"].help_text = _("6位区划代码，例如杭州市西湖区为 330106。")
+        self.fields["agent_id_number"].help_text = _("选填。")
+        self.fields["power_of_attorney"].help_text = _(
+            "图片或PDF，不超过20MB。来信、来访附有的授权委托书扫描后上传。"
+            "来电人自称代理人但尚未提交授权委托书的，请告知其提交，收到前不能登记为代理人。"
+        )
 
     def clean(self) -> dict[str, Any]:
-        """A purchase on a platform names the platform: its domicile decides jurisdiction too."""
+        """A purchase on a platform names the platform: its domicile decides jurisdiction too.
+        A co-complainant is listed only once the agent has asked them (or their caller) for
+        consent on the call; and a power of attorney sent but refused is named at its input."""
         cleaned = super().clean() or {}
         if cleaned.get("kind") != Kind.CONSULTATION and cleaned.get("online") == YES:
             for name in ("platform_name", "platform_address"):
                 if not cleaned.get(name):
                     self.add_error(name, _("在平台上购买的，请填写此项。"))
+        if cleaned.get("kind") == Kind.COMPLAINT:
+            for i in self.begun_rows():
+                if not cleaned.get(f"co_{i}_consent"):
+                    self.add_error(f"co_{i}_consent", NO_CONSENT)
+        if self.document.problem:
+            self.add_error("power_of_attorney", self.document.problem)
         return cleaned
+
+    # --- co-complainant rows ----------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        """How many co-complainant rows the page shows (one at least; "add" shows one more)."""
+        value = self.data.get("co_rows") if self.is_bound else self.initial.get("co_rows")
+        return rows_shown(value)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The bound fields of the rows shown, for the template."""
+        return [
+            {"number": i + 1, **{name: self[f"co_{i}_{name}"] for name in CO_ROW_FIELDS}}
+            for i in range(self.row_count)
+        ]
+
+    def focus_row(self, position: int) -> None:
+        """Put the cursor in the name of row `position` (0-based): the row just added."""
+        if 0 <= position < MAX_CO_ROWS:
+            self.fields[f"co_{position}_name"].widget.attrs["autofocus"] = True
+
+    def begun_rows(self) -> list[int]:
+        """The positions of the rows shown that hold anything typed or ticked: each becomes one
+        co-complainant of the submission, in order."""
+        values: Mapping[str, Any] = self.data if self.is_bound else self.initial
+        return [
+            i
+            for i in range(self.row_count)
+            if any(str(values.get(f"co_{i}_{name}") or "").strip() for name in CO_ROW_FIELDS)
+        ]
 
     # --- reading the cleaned values -------------------------------------------------------
 
@@ -241,17 +342,99 @@ class HotlineForm(forms.Form):
             matter["demand"] = data.get("demand") or ""
         if kind == Kind.REPORT:
             matter["notify_me"] = bool(data.get("notify_me"))
+        if kind == Kind.COMPLAINT:
+            matter.update(self._parties())
         return matter
+
+    def _parties(self) -> dict[str, Any]:
+        """`co_complainants` and `agent` as the API takes them (parties.intake checks them)."""
+        data = self.cleaned_data
+        parties: dict[str, Any] = {}
+        people = [self._person(i) for i in self.begun_rows()]
+        if people:
+            parties["co_complainants"] = people
+        agent = {
+            "real_name": data.get("agent_name") or "",
+            "phone": data.get("agent_phone") or "",
+            "id_number": data.get("agent_id_number") or "",
+            "power_of_attorney": self.document.id,
+        }
+        if any(agent.values()):
+            parties["agent"] = agent
+        return parties
+
+    def _person(self, i: int) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "real_name": data.get(f"co_{i}_name") or "",
+            "phone": data.get(f"co_{i}_phone") or "",
+            "id_number": data.get(f"co_{i}_id_number") or "",
+            "consent": bool(data.get(f"co_{i}_consent")),
+            "representative": bool(data.get(f"co_{i}_representative")),
+        }
 
     def add_intake_errors(self, fields: dict[str, list[str]]) -> None:
         """Put intake's messages next to the inputs they are about; skip a field whose own shape
         check already failed (its value never reached intake)."""
         for name, messages in fields.items():
-            target = INTAKE_FIELDS.get(name)
+            if name in PARTY_GROUPS:
+                self.group_errors.setdefault(name, []).extend(messages)
+                continue
+            target = self._target(name)
             if target is not None and target in self.errors:
                 continue
             for message in messages:
                 self.add_error(target, message)
+
+    def _target(self, name: str) -> str | None:
+        """The field an intake message about `name` belongs to; None: above the form."""
+        if name in INTAKE_FIELDS:
+            return INTAKE_FIELDS[name]
+        parts = name.split(".")
+        if parts[0] != "co_complainants" or len(parts) < 2 or not parts[1].isdigit():
+            return None
+        rows = self.begun_rows()
+        if int(parts[1]) >= len(rows):
+            return None
+        field = CO_FIELDS.get(parts[2], "name") if len(parts) > 2 else "name"
+        return f"co_{rows[int(parts[1])]}_{field}"
+
+    @property
+    def has_problems(self) -> bool:
+        return bool(self.errors or self.group_errors) if self.is_bound else False
+
+
+CO_ROW_FIELDS = ("name", "phone", "id_number", "consent", "representative")
+
+
+def rows_shown(value: Any) -> int:
+    """The row count the page sent (hidden `co_rows`), within 1 and the limit."""
+    try:
+        return min(max(int(str(value)), 1), MAX_CO_ROWS)
+    except (TypeError, ValueError):
+        return 1
+
+
+for _i in range(MAX_CO_ROWS):
+    _fields = HotlineForm.base_fields
+    _fields[f"co_{_i}_name"] = _text(
+        _row_label(_i + 1, _("姓名")), max_length=50, autocomplete="off"
+    )
+    _fields[f"co_{_i}_phone"] = _text(
+        _row_label(_i + 1, _("联系电话")), max_length=20, inputmode="tel", autocomplete="off"
+    )
+    _fields[f"co_{_i}_id_number"] = _text(
+        _row_label(_i + 1, _("身份证号码（选填）")),
+        max_length=18,
+        autocapitalize="characters",
+        autocomplete="off",
+    )
+    _fields[f"co_{_i}_consent"] = forms.BooleanField(
+        label=_row_label(_i + 1, _("已确认本人同意共同投诉")), required=False
+    )
+    _fields[f"co_{_i}_representative"] = forms.BooleanField(
+        label=_row_label(_i + 1, _("推选为代表人")), required=False
+    )
 
 
 def _without_empty(value: Any) -> Any:
