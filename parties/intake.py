@@ -26,6 +26,26 @@ if TYPE_CHECKING:
     from cases.intake import _Reader
 
 MAX_CO_COMPLAINANTS = 20
+# Forms show co-complainant n as a row of fields named `co_<n>_<field>` (the portal's parties
+# step, the hotline desk): the field of each key of the submission.
+ROW_FIELDS = {
+    "real_name": "name",
+    "phone": "phone",
+    "id_number": "id_number",
+    "consent": "consent",
+    "representative": "representative",
+}
+
+
+def row_of_error(path: str) -> tuple[int, str] | None:
+    """Where a form shows an intake message about `path`: `co_complainants.2.phone` -> (2,
+    "phone"); a problem with a whole row goes to its name. None: not about one row."""
+    parts = path.split(".")
+    if parts[0] != "co_complainants" or len(parts) < 2 or not parts[1].isdigit():
+        return None
+    return int(parts[1]), ROW_FIELDS.get(parts[2], "name") if len(parts) > 2 else "name"
+
+
 # o121 Art. 12: up to two representatives; o20: up to five (WORKFLOW.md).
 MAX_REPRESENTATIVES = {Rules.O121: 2, Rules.O20: 5}
 POWER_OF_ATTORNEY_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")

@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from parties.intake import row_of_error
 from portal import forms
 
 RESPONDENT, DEPARTMENT, DETAILS, QUESTION, PARTIES, CONFIRM = (
@@ -86,14 +87,6 @@ FIELD_PATHS = {
     "agent_phone": "agent.phone",
     "agent_id_number": "agent.id_number",
     "power_of_attorney": "agent.power_of_attorney",
-}
-# A co-complainant's field in the payload (`co_complainants.2.phone`) and on the form (co_2_phone).
-CO_FIELDS = {
-    "real_name": "name",
-    "phone": "phone",
-    "id_number": "id_number",
-    "consent": "consent",
-    "representative": "representative",
 }
 # Errors about a whole list: kept under their own name, shown above the parties step's form.
 LIST_PATHS = ("co_complainants", "agent")
@@ -193,11 +186,8 @@ def field_for_path(kind: str, path: str) -> str:
 
 def _co_field(path: str) -> str | None:
     """`co_complainants.2.phone` -> `co_2_phone`; a problem with the whole row -> its name."""
-    parts = path.split(".")
-    if parts[0] != "co_complainants" or len(parts) < 2 or not parts[1].isdigit():
-        return None
-    field = CO_FIELDS.get(parts[2], "name") if len(parts) > 2 else "name"
-    return f"co_{parts[1]}_{field}"
+    found = row_of_error(path)
+    return None if found is None else f"co_{found[0]}_{found[1]}"
 
 
 def errors_by_field(kind: str, fields: dict[str, list[str]]) -> dict[str, list[str]]:

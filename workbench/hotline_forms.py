@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.categories import category_tree
 from cases.models import Channel, Kind
-from parties.intake import MAX_CO_COMPLAINANTS
+from parties.intake import MAX_CO_COMPLAINANTS, row_of_error
 
 YES, NO = "yes", "no"
 OTHER_DEPARTMENT = "other"
@@ -57,14 +57,6 @@ INTAKE_FIELDS: dict[str, str] = {
     "agent.phone": "agent_phone",
     "agent.id_number": "agent_id_number",
     "agent.power_of_attorney": "power_of_attorney",
-}
-# A co-complainant's part in the submission (`co_complainants.2.phone`) -> its row's field.
-CO_FIELDS = {
-    "real_name": "name",
-    "phone": "phone",
-    "id_number": "id_number",
-    "consent": "consent",
-    "representative": "representative",
 }
 # Problems with the whole list or the whole agent: shown at the top of their part of the form.
 PARTY_GROUPS = ("co_complainants", "agent")
@@ -390,14 +382,11 @@ class HotlineForm(forms.Form):
         """The field an intake message about `name` belongs to; None: above the form."""
         if name in INTAKE_FIELDS:
             return INTAKE_FIELDS[name]
-        parts = name.split(".")
-        if parts[0] != "co_complainants" or len(parts) < 2 or not parts[1].isdigit():
-            return None
+        found = row_of_error(name)
         rows = self.begun_rows()
-        if int(parts[1]) >= len(rows):
+        if found is None or found[0] >= len(rows):
             return None
-        field = CO_FIELDS.get(parts[2], "name") if len(parts) > 2 else "name"
-        return f"co_{rows[int(parts[1])]}_{field}"
+        return f"co_{rows[found[0]]}_{found[1]}"
 
     @property
     def has_problems(self) -> bool:

@@ -32,6 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE_VIEWPORT = {"width": 390, "height": 844}
+DESKTOP_VIEWPORT = {"width": 1440, "height": 1000}
 
 
 @pytest.fixture(scope="session")
@@ -83,3 +84,9 @@ def signed_in(browser, live_server) -> Iterator[Callable]:
     yield open_as
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def desk(signed_in) -> Callable:
+    """Opens a desktop-sized page signed in as a user (`signed_in`), Chinese unless told."""
+    return lambda username, **options: signed_in(username, viewport=DESKTOP_VIEWPORT, **options)

@@ -9,7 +9,6 @@ Screenshots go to /tmp/dispute_*.png for a person to look at.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import expect
@@ -18,13 +17,6 @@ from cases.intake import submit_case
 from cases.models import Case, Kind, Status
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-DESKTOP = {"width": 1440, "height": 1000}
-
-
-@pytest.fixture
-def desk(signed_in) -> Callable:
-    return lambda username: signed_in(username, viewport=DESKTOP)
 
 
 def test_dispute_refuse_and_designate_through_the_workbench(desk, cast, tree):

@@ -17,7 +17,6 @@ from parties.models import Agent, CoComplainant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DESKTOP = {"width": 1440, "height": 1000}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ZHAO_ID = "110101198001010010"
 
@@ -30,8 +29,8 @@ def document(tmp_path, settings):
     return path
 
 
-def test_an_agent_files_a_joint_complaint_brought_by_a_visiting_agent(signed_in, cast, document):
-    page = signed_in(cast.hank.username, viewport=DESKTOP)
+def test_an_agent_files_a_joint_complaint_brought_by_a_visiting_agent(desk, cast, document):
+    page = desk(cast.hank.username)
     page.goto("/staff/hotline/")
     page.get_by_label("受理渠道").select_option("visit")
     page.locator("#id_caller_name").fill("王来电")

@@ -25,7 +25,7 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
-def desk(browser, live_server) -> Iterator:
+def desktop_page(browser, live_server) -> Iterator:
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN", base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -41,10 +41,10 @@ def log_in(page, username: str) -> None:
     page.wait_for_load_state()
 
 
-def test_a_city_supervisor_drills_down_and_orders_an_overdue_county_case(desk, cast):
+def test_a_city_supervisor_drills_down_and_orders_an_overdue_county_case(desktop_page, cast):
     case = file_complaint(cast.hank)
     sweep_deadlines(today=dt.date(2026, 6, 11))  # the accept clock ran out on 10 June
-    page = desk
+    page = desktop_page
 
     log_in(page, "cathy")
     page.goto("/supervision/dashboard/")
@@ -76,11 +76,11 @@ def test_a_city_supervisor_drills_down_and_orders_an_overdue_county_case(desk, c
     page.screenshot(path="/tmp/supervision_4_ordered.png", full_page=True)
 
 
-def test_the_county_answers_the_order_in_its_inbox(desk, cast):
+def test_the_county_answers_the_order_in_its_inbox(desktop_page, cast):
     case = file_complaint(cast.hank)
     sweep_deadlines(today=dt.date(2026, 6, 11))
     order = Order.objects.get()
-    page = desk
+    page = desktop_page
 
     log_in(page, "ken")
     page.goto("/supervision/")

@@ -8,7 +8,6 @@ Screenshots go to /tmp/workbench_*.png for a person to look at.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import expect
@@ -18,14 +17,6 @@ from cases.models import Case, Kind, Status
 from cases.services import perform
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-DESKTOP = {"width": 1440, "height": 1000}
-
-
-@pytest.fixture
-def desk(signed_in) -> Callable:
-    """Opens a desktop-sized page signed in as a user, through the login page."""
-    return lambda username: signed_in(username, viewport=DESKTOP)
 
 
 def test_accept_divert_mediate_agree_and_the_consumer_rates_it(desk, cast, tree):
