@@ -18,10 +18,11 @@ from django.test import Client
 from accounts.identity import decrypt_id_number
 from accounts.services import create_staff
 from cases import evidence
-from cases.models import Attachment, Case, CaseEvent, Deadline
+from cases.models import Attachment, Case
 from parties.models import Agent, CoComplainant
 from tests.conftest import PASSWORD
 from tests.test_hotline import DESK, call, signed_in, token_of
+from tests.test_joint_complaints import counts
 from workbench.hotline_forms import NO_CONSENT
 
 pytestmark = pytest.mark.django_db
@@ -101,17 +102,6 @@ def kept_call(token: str, document: str, **overrides: Any) -> dict[str, Any]:
 
 def joint_agent_call(token: str) -> dict[str, Any]:
     return {**joint_call(token), **agent_fields()}
-
-
-def counts() -> dict[str, int]:
-    return {
-        "cases": Case.objects.count(),
-        "events": CaseEvent.objects.count(),
-        "deadlines": Deadline.objects.count(),
-        "co": CoComplainant.objects.count(),
-        "agents": Agent.objects.count(),
-        "attached": Attachment.objects.filter(case__isnull=False).count(),
-    }
 
 
 NOTHING = {"cases": 0, "events": 0, "deadlines": 0, "co": 0, "agents": 0, "attached": 0}

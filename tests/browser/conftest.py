@@ -90,3 +90,12 @@ def signed_in(browser, live_server) -> Iterator[Callable]:
 def desk(signed_in) -> Callable:
     """Opens a desktop-sized page signed in as a user (`signed_in`), Chinese unless told."""
     return lambda username, **options: signed_in(username, viewport=DESKTOP_VIEWPORT, **options)
+
+
+@pytest.fixture
+def power_of_attorney(tmp_path, settings) -> Path:
+    """A small PDF on disk to upload as a power of attorney (uploads stored under tmp_path)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = tmp_path / "授权委托书.pdf"
+    path.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    return path

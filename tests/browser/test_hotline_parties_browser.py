@@ -17,19 +17,12 @@ from parties.models import Agent, CoComplainant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ZHAO_ID = "110101198001010010"
 
 
-@pytest.fixture
-def document(tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    path = tmp_path / "授权委托书.pdf"
-    path.write_bytes(PDF)
-    return path
-
-
-def test_an_agent_files_a_joint_complaint_brought_by_a_visiting_agent(desk, cast, document):
+def test_an_officer_files_a_joint_complaint_brought_by_a_visiting_agent(
+    desk, cast, power_of_attorney
+):
     page = desk(cast.hank.username)
     page.goto("/staff/hotline/")
     page.get_by_label("受理渠道").select_option("visit")
@@ -49,7 +42,7 @@ def test_an_agent_files_a_joint_complaint_brought_by_a_visiting_agent(desk, cast
     page.get_by_label("第1位 推选为代表人").check()
     page.get_by_label("代理人姓名").fill("钱律师")
     page.get_by_label("代理人电话").fill("13900000088")
-    page.get_by_label(re.compile(r"^授权委托书")).set_input_files(str(document))
+    page.get_by_label(re.compile(r"^授权委托书")).set_input_files(str(power_of_attorney))
     page.get_by_role("button", name="再添加一位共同投诉人").click()
 
     # The page came back with one more row, the cursor in it, and the document kept.

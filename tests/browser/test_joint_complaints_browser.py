@@ -12,22 +12,12 @@ from playwright.sync_api import expect
 
 from cases.models import Case
 from parties.models import Agent, CoComplainant
+from tests.browser.conftest import PHONE_VIEWPORT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE_VIEWPORT = {"width": 390, "height": 844}
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
-
-@pytest.fixture
-def document(tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    path = tmp_path / "授权委托书.pdf"
-    path.write_bytes(PDF)
-    return path
-
-
-def test_a_consumer_files_a_joint_complaint_with_an_agent(signed_in, cast, document):
+def test_a_consumer_files_a_joint_complaint_with_an_agent(signed_in, cast, power_of_attorney):
     page = signed_in(cast.alice.username, viewport=PHONE_VIEWPORT)
     page.goto("/complaints/new/")
     page.get_by_label("经营者名称").fill("杭州好运来电器有限公司")
@@ -49,7 +39,7 @@ def test_a_consumer_files_a_joint_complaint_with_an_agent(signed_in, cast, docum
     page.get_by_label("第2位 同意共同投诉").check()
     page.get_by_label("代理人姓名").fill("钱律师")
     page.get_by_label("代理人电话").fill("13900000099")
-    page.get_by_label(re.compile(r"^授权委托书")).set_input_files(str(document))
+    page.get_by_label(re.compile(r"^授权委托书")).set_input_files(str(power_of_attorney))
     page.screenshot(path="/tmp/joint_1_parties.png", full_page=True)
     page.get_by_role("button", name="下一步").click()
 
