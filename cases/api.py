@@ -140,6 +140,11 @@ class ComplaintIn(HotlineFields):
     agent: AgentIn | None = Field(
         None, description="complaints only: the agent filing for the complainant (o121 Art. 11)"
     )
+    filer_representative: StrictBool | None = Field(
+        None,
+        description="complaints with co_complainants only: the filer is a representative (代表人),"
+        " counted in the limit with the co-complainants marked representative",
+    )
 
     @field_validator("amount", mode="before")
     @classmethod
@@ -266,6 +271,9 @@ class CaseOut(CaseHeader):
         description="complaints, for the complainant and staff: the joint complaint's others"
     )
     agent: AgentOut | None = Field(description="complaints, for the complainant and staff")
+    filer_representative: bool | None = Field(
+        description="complaints, for the complainant and staff: the filer is a representative"
+    )
     attachments: list[AttachmentOut]
     deadlines: list[DeadlineOut]
     timeline: list[EventOut]

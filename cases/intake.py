@@ -46,7 +46,7 @@ from cases.text import clean_text
 from departments import cache as department_cache
 from departments.models import Department, Level
 from parties.intake import PartiesIn, read_parties
-from parties.models import Agent, CoComplainant
+from parties.models import Agent, CoComplainant, FilerRepresentative
 from parties.services import record_parties
 from supervision import rollups
 from workdays.calendar import add_working_days
@@ -88,6 +88,7 @@ class Filing:
     attachments: list[Attachment] = field(default_factory=list)
     co_complainants: list[CoComplainant] = field(default_factory=list)
     agent: Agent | None = None
+    filer_representative: FilerRepresentative | None = None
 
 
 def submit_case(
@@ -512,14 +513,15 @@ def _file(
     if key is not None:
         idempotency.remember(user=by, key=key, request_hash=request_hash, case=case)
     attachments = _claim_evidence(submission, case=case, by=by)
-    people, agent = record_parties(case=case, parties=submission.parties, claimed=attachments)
+    parties = record_parties(case=case, parties=submission.parties, claimed=attachments)
     return Filing(
         case=case,
         event=event,
         clock=clock,
         attachments=attachments,
-        co_complainants=people,
-        agent=agent,
+        co_complainants=parties.co_complainants,
+        agent=parties.agent,
+        filer_representative=parties.filer_representative,
     )
 
 

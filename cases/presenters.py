@@ -41,12 +41,14 @@ from parties.presenters import hidden_files, parties_payload
 if TYPE_CHECKING:
     from cases.intake import Filing
 
-# The agent (a complaint's, if any) and their power of attorney come with the case's row.
+# The agent (a complaint's, if any) and their power of attorney, and whether the filer is a
+# representative of a joint complaint, come with the case's row.
 _DETAIL_RELATED = (
     "department__parent",
     "handler_unit__parent",
     "respondent",
     "agent__power_of_attorney",
+    "filer_representative",
 )
 
 
@@ -144,6 +146,9 @@ def filed_payload(filing: Filing, user: User) -> dict[str, Any]:
         _hold(case, "deadlines", [filing.clock])
         _hold(case, "co_complainants", filing.co_complainants)
         Case.agent.related.set_cached_value(case, filing.agent)  # type: ignore[attr-defined]
+        Case.filer_representative.related.set_cached_value(  # type: ignore[attr-defined]
+            case, filing.filer_representative
+        )
     return case_payload(case, user)
 
 

@@ -3,8 +3,10 @@
 `cases.intake` calls `read_parties` while it checks the rest of the submission, with the same
 reader, so one reply lists every problem (`co_complainants.2.phone`, `agent.power_of_attorney`).
 The rules: only complaints have them (o121 Arts. 11-12); each co-complainant consents; at most
-`MAX_REPRESENTATIVES[rules]` representatives; an agent shows a power of attorney, an image or
-PDF the filer uploaded (`POST /api/v1/attachments`), which becomes one of the case's files.
+`MAX_REPRESENTATIVES[rules]` representatives, the filer among them when they say so
+(`filer_representative`, which needs co-complainants to represent); an agent shows a power of
+attorney, an image or PDF the filer uploaded (`POST /api/v1/attachments`), which becomes one of
+the case's files.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def row_of_error(path: str) -> tuple[int, str] | None:
     return int(parts[1]), ROW_FIELDS.get(parts[2], "name") if len(parts) > 2 else "name"
 
 
+FILER_ALONE = gettext_noop("只有共同投诉才能由投诉人担任代表人，请先添加共同投诉人。")
 # o121 Art. 12: up to two representatives; o20: up to five (WORKFLOW.md).
 MAX_REPRESENTATIVES = {Rules.O121: 2, Rules.O20: 5}
 POWER_OF_ATTORNEY_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
@@ -74,6 +77,8 @@ class PartiesIn:
 
     co_complainants: list[CoComplainantIn] = field(default_factory=list)
     agent: AgentIn | None = None
+    # The filing complainant is one of the joint complaint's representatives.
+    filer_representative: bool = False
 
     @property
     def attachment_ids(self) -> list[str]:
@@ -94,14 +99,23 @@ def read_parties(
     `filer`: the account the complaint is filed by and for (None when a hotline agent records
     a caller), whose ID number no co-complainant may repeat."""
     parties = PartiesIn()
-    for name in ("co_complainants", "agent"):
+    for name in ("co_complainants", "agent", "filer_representative"):
         if reader.given(name) and kind != Kind.COMPLAINT:
             reader.fail(name, _("只有投诉可以登记共同投诉人和委托代理人。"))
     if kind != Kind.COMPLAINT:
         return parties
+    parties.filer_representative = reader.flag("filer_representative")
     if reader.given("co_complainants"):
         parties.co_complainants = _co_complainants(
-            reader, rules=rules, filer=Filer(phone=filer_phone, account=filer)
+            reader,
+            rules=rules,
+            filer=Filer(phone=filer_phone, account=filer),
+            filer_representative=parties.filer_representative,
+        )
+    elif parties.filer_representative:
+        # A representative acts for the others of a joint complaint; alone, there are none.
+        reader.fail(
+            "filer_representative", _("只有共同投诉才能由投诉人担任代表人，请先添加共同投诉人。")
         )
     if reader.given("agent"):
         parties.agent = _agent(reader, by=by)
@@ -131,7 +145,9 @@ def phone_key(phone: str) -> str:
     return "".join(ch for ch in phone if ch.isdigit())
 
 
-def _co_complainants(reader: _Reader, *, rules: str, filer: Filer) -> list[CoComplainantIn]:
+def _co_complainants(
+    reader: _Reader, *, rules: str, filer: Filer, filer_representative: bool
+) -> list[CoComplainantIn]:
     items = reader.raw("co_complainants")
     if not isinstance(items, list):
         reader.fail("co_complainants", _("共同投诉人格式不正确，应为列表。"))
@@ -141,7 +157,7 @@ def _co_complainants(reader: _Reader, *, rules: str, filer: Filer) -> list[CoCom
         return []
     found = [_co_complainant(reader, f"co_complainants.{i}") for i in range(len(items))]
     people = [person for person in found if person is not None]
-    _check_representatives(reader, people, rules=rules)
+    _check_representatives(reader, people, rules=rules, filer=filer_representative)
     _check_repeats(reader, people, filer=filer)
     return people
 
@@ -178,12 +194,21 @@ def _person(reader: _Reader, prefix: str) -> tuple[str, str, str]:
     return name, phone, id_number
 
 
-def _check_representatives(reader: _Reader, people: list[CoComplainantIn], *, rules: str) -> None:
+def _check_representatives(
+    reader: _Reader, people: list[CoComplainantIn], *, rules: str, filer: bool
+) -> None:
+    """At most the rules' number of representatives, the filer counted when they are one. Too
+    many marked co-complainants is their list's problem; one too many only with the filer is
+    the filer's choice's."""
     limit = MAX_REPRESENTATIVES[Rules(rules)]
-    if sum(person.representative for person in people) > limit:
+    marked = sum(person.representative for person in people)
+    values = {"n": limit, "rules": Rules(rules).label}
+    if marked > limit:
+        reader.fail("co_complainants", _("代表人最多%(n)d名（%(rules)s）。") % values)
+    elif filer and marked + 1 > limit:
         reader.fail(
-            "co_complainants",
-            _("代表人最多%(n)d名（%(rules)s）。") % {"n": limit, "rules": Rules(rules).label},
+            "filer_representative",
+            _("代表人最多%(n)d名（%(rules)s），投诉人本人担任代表人也计入其中。") % values,
         )
 
 

@@ -69,3 +69,24 @@ class Agent(models.Model):
 
     def __str__(self) -> str:
         return self.real_name
+
+
+class FilerRepresentative(models.Model):
+    """The filing complainant of a joint complaint is one of its representatives (代表人).
+
+    The filer is the case's own party, not a `CoComplainant` row, so their choice is kept here:
+    a row exists exactly when they are a representative, and counts toward the same limit as
+    the co-complainants marked `is_representative` (`parties.intake.MAX_REPRESENTATIVES`)."""
+
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.PROTECT, related_name="filer_representative"
+    )
+    created_at = models.DateTimeField(_("登记时间"))
+
+    class Meta:
+        ordering = ["case_id"]
+        verbose_name = _("投诉人为代表人")
+        verbose_name_plural = _("投诉人为代表人")
+
+    def __str__(self) -> str:
+        return str(self.case_id)

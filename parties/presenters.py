@@ -17,7 +17,7 @@ from accounts.identity import mask_phone, masked_id_number
 from accounts.models import User
 from cases.access import Viewer, handles_case, may_see_parties
 from cases.models import Attachment, Case, Kind
-from parties.models import Agent, CoComplainant
+from parties.models import Agent, CoComplainant, FilerRepresentative
 
 
 def agent_of(case: Case) -> Agent | None:
@@ -26,6 +26,16 @@ def agent_of(case: Case) -> Agent | None:
         return case.agent  # type: ignore[attr-defined,no-any-return]
     except ObjectDoesNotExist:
         return None
+
+
+def filer_is_representative(case: Case) -> bool:
+    """Whether the filer is a representative (the row loaded with the case by
+    `select_related("filer_representative")`)."""
+    try:
+        row: FilerRepresentative = case.filer_representative  # type: ignore[attr-defined]
+    except ObjectDoesNotExist:
+        return False
+    return row is not None
 
 
 def hidden_files(user: User, case: Case, viewer: Viewer) -> set[Any]:
@@ -38,16 +48,18 @@ def hidden_files(user: User, case: Case, viewer: Viewer) -> set[Any]:
 
 
 def parties_payload(user: User, case: Case, viewer: Viewer) -> dict[str, Any]:
-    """`co_complainants` (a list; empty when the complaint has none) and `agent` (or None) for
-    those who may see them; both None for everyone else and on reports and consultations."""
+    """`co_complainants` (a list; empty when the complaint has none), `agent` (or None) and
+    `filer_representative` (a bool) for those who may see them; all None for everyone else and
+    on reports and consultations."""
     if case.kind != Kind.COMPLAINT or not may_see_parties(user, case, viewer):
-        return {"co_complainants": None, "agent": None}
+        return {"co_complainants": None, "agent": None, "filer_representative": None}
     full_phone = viewer == Viewer.STAFF and handles_case(user, case)
     people = case.co_complainants.all()  # type: ignore[attr-defined]
     agent = agent_of(case)
     return {
         "co_complainants": [_person(p, full_phone=full_phone) for p in people],
         "agent": _agent(agent, full_phone=full_phone) if agent is not None else None,
+        "filer_representative": filer_is_representative(case),
     }
 
 

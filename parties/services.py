@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.utils import timezone
 
 from accounts.identity import encrypt_id_number
 from cases.models import Attachment, Case
 from parties.intake import PartiesIn
-from parties.models import Agent, CoComplainant
+from parties.models import Agent, CoComplainant, FilerRepresentative
 
 
-def record_parties(
-    *, case: Case, parties: PartiesIn, claimed: list[Attachment]
-) -> tuple[list[CoComplainant], Agent | None]:
+@dataclass(frozen=True)
+class Recorded:
+    """The rows `record_parties` wrote, so the reply to the submission needs no read-back."""
+
+    co_complainants: list[CoComplainant]
+    agent: Agent | None
+    filer_representative: FilerRepresentative | None
+
+
+def record_parties(*, case: Case, parties: PartiesIn, claimed: list[Attachment]) -> Recorded:
     """Insert the parties of the new `case`. Call inside the transaction that files it (intake),
     after it claimed the uploads (`claimed`, among them the power of attorney), so that a
     refusal anywhere leaves neither the case nor its parties behind."""
     now = timezone.now()
+    filer = None
+    if parties.filer_representative and parties.co_complainants:
+        filer = FilerRepresentative.objects.create(case=case, created_at=now)
     people = CoComplainant.objects.bulk_create(
         [
             CoComplainant(
@@ -43,7 +55,7 @@ def record_parties(
             power_of_attorney=document,
             created_at=now,
         )
-    return people, agent
+    return Recorded(co_complainants=people, agent=agent, filer_representative=filer)
 
 
 def _encrypted(id_number: str) -> str:

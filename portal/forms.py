@@ -247,6 +247,8 @@ class PartiesForm(StepForm):
     co_rows = forms.IntegerField(
         widget=forms.HiddenInput, min_value=1, max_value=MAX_CO_ROWS, required=False
     )
+    # The filer as one of the representatives, counted in the limit with the rows' (intake).
+    filer_representative = forms.BooleanField(label=_("本人担任代表人"), required=False)
     agent_name = _text(_("代理人姓名"), max_length=50, required=False, autocomplete="off")
     agent_phone = _text(_("代理人电话"), max_length=20, required=False, inputmode="tel")
     agent_id_number = _id_number_field(_("代理人身份证号码"))
@@ -298,7 +300,13 @@ class PartiesForm(StepForm):
         if cleaned.get("agent_phone") and not cleaned.get("agent_name"):
             self.add_error("agent_name", self.error_messages_required)
         cleaned["co_complainants"] = _people(cleaned)
+        if cleaned.get("filer_representative") and not cleaned["co_complainants"]:
+            # Said here rather than at the last step: it is about this screen only.
+            self.add_error("filer_representative", FILER_ALONE)
         return cleaned
+
+
+FILER_ALONE = _("只有共同投诉才能由投诉人担任代表人，请先添加共同投诉人。")
 
 
 def _people(cleaned: dict[str, Any]) -> list[dict[str, Any]]:

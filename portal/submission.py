@@ -149,6 +149,8 @@ def _parties(cleaned: dict[str, Any], power_of_attorney: str) -> dict[str, Any]:
     people = cleaned.get("co_complainants") or []
     if people:
         parties["co_complainants"] = people
+    if cleaned.get("filer_representative"):
+        parties["filer_representative"] = True
     if cleaned.get("agent_name") or power_of_attorney:
         agent = {
             "real_name": cleaned.get("agent_name", ""),

@@ -47,7 +47,7 @@ from cases.rules import rules_for
 from departments.jurisdiction import AmbiguousAddress, suggest_jurisdictions
 from departments.models import Department
 from parties.intake import POWER_OF_ATTORNEY_TYPES
-from parties.presenters import agent_of
+from parties.presenters import agent_of, filer_is_representative
 from workbench import pages
 from workbench.hotline_forms import (
     MAX_CO_ROWS,
@@ -254,6 +254,8 @@ def _parties_note(case: Case) -> str:
             "n": len(people),
             "reps": representatives,
         }
+        if filer_is_representative(case):
+            note += _("来电人担任代表人。")
     if agent_of(case) is not None:
         note += _("已登记委托代理人，授权委托书已存入证据材料。")
     return note

@@ -53,6 +53,7 @@ INTAKE_FIELDS: dict[str, str] = {
     "demand": "demand",
     "notify_me": "notify_me",
     "question": "question",
+    "filer_representative": "filer_representative",
     "agent.real_name": "agent_name",
     "agent.phone": "agent_phone",
     "agent.id_number": "agent_id_number",
@@ -176,6 +177,9 @@ class HotlineForm(forms.Form):
     # A joint complaint's other complainants (rows co_0_… to co_19_…, added below the class) and
     # the agent the complaint is made through (o121 Arts. 11-12). Complaints only.
     co_rows = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The caller (the complainant of part 2) as one of the representatives: counted in the limit
+    # with the rows' by intake, which refuses it without any co-complainant.
+    filer_representative = forms.BooleanField(label=_("来电人担任代表人"), required=False)
     agent_name = _text(_("代理人姓名"), max_length=50, autocomplete="off")
     agent_phone = _text(_("代理人电话"), max_length=20, inputmode="tel", autocomplete="off")
     agent_id_number = _text(
@@ -339,12 +343,15 @@ class HotlineForm(forms.Form):
         return matter
 
     def _parties(self) -> dict[str, Any]:
-        """`co_complainants` and `agent` as the API takes them (parties.intake checks them)."""
+        """`co_complainants`, `filer_representative` and `agent` as the API takes them
+        (parties.intake checks them)."""
         data = self.cleaned_data
         parties: dict[str, Any] = {}
         people = [self._person(i) for i in self.begun_rows()]
         if people:
             parties["co_complainants"] = people
+        if data.get("filer_representative"):
+            parties["filer_representative"] = True
         agent = {
             "real_name": data.get("agent_name") or "",
             "phone": data.get("agent_phone") or "",
