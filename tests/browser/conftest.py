@@ -15,9 +15,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from cases.intake import submit_case
+from cases.models import Case, Kind
 from tests.conftest import PASSWORD
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -33,6 +36,7 @@ CHROMIUM_ARGS = [
 ]
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 DESKTOP_VIEWPORT = {"width": 1440, "height": 1000}
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"  # the smallest file taken as a PDF
 
 
 @pytest.fixture(scope="session")
@@ -97,5 +101,23 @@ def power_of_attorney(tmp_path, settings) -> Path:
     """A small PDF on disk to upload as a power of attorney (uploads stored under tmp_path)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     path = tmp_path / "授权委托书.pdf"
-    path.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    path.write_bytes(PDF)
     return path
+
+
+def west_lake_complaint(
+    consumer: Any, *, address: str, name: str = "杭州好运来电器有限公司", **payload: Any
+) -> Case:
+    """A complaint filed through intake with West Lake (330106), where the browser flows start:
+    the respondent `name` at `address`, and the facts, demand and the rest in `payload`."""
+    respondent = {"name": name, "address": address}
+    return submit_case(
+        kind=Kind.COMPLAINT,
+        by=consumer,
+        payload={
+            "department": "330106",
+            "contact_address": "杭州市西湖区文一路1号",
+            "respondent": respondent,
+            **payload,
+        },
+    )

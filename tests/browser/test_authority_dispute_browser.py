@@ -13,23 +13,18 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from cases.intake import submit_case
-from cases.models import Case, Kind, Status
+from cases.models import Case, Status
+from tests.browser.conftest import west_lake_complaint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_dispute_refuse_and_designate_through_the_workbench(desk, cast, tree):
-    case = submit_case(
-        kind=Kind.COMPLAINT,
-        by=cast.alice,
-        payload={
-            "department": "330106",
-            "contact_address": "杭州市西湖区文一路1号",
-            "respondent": {"name": "杭州好运来电器有限公司", "address": "杭州市上城区解放路8号"},
-            "facts": "购买的电视机无法开机，商家拒绝维修。",
-            "demand": "换货",
-        },
+    case = west_lake_complaint(
+        cast.alice,
+        address="杭州市上城区解放路8号",
+        facts="购买的电视机无法开机，商家拒绝维修。",
+        demand="换货",
     )
 
     # Ken holds Shangcheng competent; without a reason the form says what is missing.

@@ -15,14 +15,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import Page, expect
 
 from cases.evidence import store_upload
-from cases.intake import submit_case
-from cases.models import Case, Kind
+from cases.models import Case
 from cases.services import perform
+from tests.browser.conftest import PDF, west_lake_complaint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SMALL_PHONE = {"width": 375, "height": 812}
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -36,23 +35,16 @@ def joint_complaint(cast) -> Case:
         owner=cast.alice,
         uploaded_file=SimpleUploadedFile("委托书.pdf", PDF, "application/pdf"),
     )
-    return submit_case(
-        kind=Kind.COMPLAINT,
-        by=cast.alice,
-        payload={
-            "department": "330106",
-            "contact_address": "杭州市西湖区文一路1号",
-            "respondent": {"name": "杭州好运来电器有限公司", "address": "杭州市上城区解放路8号"},
-            "facts": "同一批电饭煲都无法加热。",
-            "demand": "退货退款。",
-            "co_complainants": [
-                {"real_name": "赵六", "phone": "13900000011", "consent": True},
-            ],
-            "agent": {
-                "real_name": "钱律师",
-                "phone": "13900000099",
-                "power_of_attorney": str(document.id),
-            },
+    return west_lake_complaint(
+        cast.alice,
+        address="杭州市上城区解放路8号",
+        facts="同一批电饭煲都无法加热。",
+        demand="退货退款。",
+        co_complainants=[{"real_name": "赵六", "phone": "13900000011", "consent": True}],
+        agent={
+            "real_name": "钱律师",
+            "phone": "13900000099",
+            "power_of_attorney": str(document.id),
         },
     )
 

@@ -15,23 +15,19 @@ from playwright.sync_api import expect
 from cases.intake import submit_case
 from cases.models import Case, Kind, Status
 from cases.services import perform
+from tests.browser.conftest import west_lake_complaint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_accept_divert_mediate_agree_and_the_consumer_rates_it(desk, cast, tree):
-    case = submit_case(
-        kind=Kind.COMPLAINT,
-        by=cast.alice,
-        payload={
-            "department": "330106",
-            "contact_address": "杭州市西湖区文一路1号",
-            "respondent": {"name": "杭州好运来电器有限公司", "address": "杭州市西湖区文三路90号"},
-            "category": "G01",
-            "amount": "1999.00",
-            "facts": "购买的洗衣机第二天就漏水，商家拒绝退货。",
-            "demand": "退货退款",
-        },
+    case = west_lake_complaint(
+        cast.alice,
+        address="杭州市西湖区文三路90号",
+        category="G01",
+        amount="1999.00",
+        facts="购买的洗衣机第二天就漏水，商家拒绝退货。",
+        demand="退货退款",
     )
 
     submit_case(
@@ -101,16 +97,12 @@ def test_accept_divert_mediate_agree_and_the_consumer_rates_it(desk, cast, tree)
 
 
 def test_a_stale_form_tells_the_officer_to_refresh(desk, cast, tree):
-    case = submit_case(
-        kind=Kind.COMPLAINT,
-        by=cast.alice,
-        payload={
-            "department": "330106",
-            "contact_address": "杭州市西湖区文一路1号",
-            "respondent": {"name": "某商店", "address": "杭州市西湖区文三路1号"},
-            "facts": "买到假货。",
-            "demand": "退一赔三",
-        },
+    case = west_lake_complaint(
+        cast.alice,
+        name="某商店",
+        address="杭州市西湖区文三路1号",
+        facts="买到假货。",
+        demand="退一赔三",
     )
     ken = desk("ken")
     ken.goto(f"/staff/cases/{case.number}/")
